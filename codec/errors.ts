@@ -52,6 +52,10 @@ export function strongerAction(a: ErrorAction | undefined, b: ErrorAction): Erro
 /** Throws a CodecError unless `need` bytes are available at `off` before `end`. */
 export function need(end: number, off: number, need: number, kind: string, what: string): void {
   if (off + need > end) {
-    throw new CodecError(kind, `truncated ${what}: need ${need} bytes at offset ${off}, have ${end - off}`, off);
+    throw new CodecError(
+      kind,
+      `truncated ${what}: need ${need} bytes at offset ${off}, have ${end - off}`,
+      off,
+    );
   }
 }

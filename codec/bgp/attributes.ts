@@ -37,7 +37,7 @@ import {
   SAFI_UNICAST,
   type OriginName,
 } from "./constants.js";
-import { readNlri, nlriSize, writeNlri, type NlriEntry } from "./nlri.js";
+import { readNlri, nlriSize, walkNlri, writeNlri, type NlriEntry } from "./nlri.js";
 import { hasAddPath, type BgpDecodeOptions } from "./options.js";
 
 export interface AsPathSegment {
@@ -106,6 +106,8 @@ export type PathAttribute =
 
 export interface AttributesDecodeResult {
   attributes: PathAttribute[];
+  /** Bit `1 << code` set for each attribute type code below 32 present and well formed. */
+  present: number;
   /** Problems that did not stop decoding, with the RFC 7606 action each one calls for. */
   errors: BgpError[];
   /** The strongest action among `errors`; undefined when the attributes are well formed. */
@@ -116,6 +118,11 @@ export interface AttributesDecodeResult {
 export interface AttributeContext {
   /** RFC 6396 4.3.4: in TABLE_DUMP_V2 RIB entries MP_REACH_NLRI may hold only the next hop. */
   mrtRibFamily?: { afi: number; safi: number };
+  /**
+   * Do not check the Optional/Transitive flags: table dumps are not UPDATEs, and BIRD 2 writes
+   * NEXT_HOP and LOCAL_PREF with flags 0 in them.
+   */
+  ignoreFlags?: boolean;
 }
 
 const WELL_KNOWN = FLAG_TRANSITIVE;
@@ -123,7 +130,7 @@ const OPTIONAL_TRANSITIVE = FLAG_OPTIONAL | FLAG_TRANSITIVE;
 const OPTIONAL = FLAG_OPTIONAL;
 
 /** The Optional and Transitive bits each known attribute must carry (RFC 7606 3.c). */
-const EXPECTED_FLAGS: Record<number, number> = {
+const EXPECTED_FLAGS_BY_CODE: Record<number, number> = {
   [ATTR_ORIGIN]: WELL_KNOWN,
   [ATTR_AS_PATH]: WELL_KNOWN,
   [ATTR_NEXT_HOP]: WELL_KNOWN,
@@ -142,8 +149,10 @@ const EXPECTED_FLAGS: Record<number, number> = {
   [ATTR_LARGE_COMMUNITY]: OPTIONAL_TRANSITIVE,
   [ATTR_OTC]: OPTIONAL_TRANSITIVE,
 };
+const EXPECTED_FLAGS = new Int16Array(256).fill(-1);
+for (const [code, flags] of Object.entries(EXPECTED_FLAGS_BY_CODE)) EXPECTED_FLAGS[Number(code)] = flags;
 
-/** Thrown inside one attribute's decoder; turned into a BgpError with the attribute's bytes. */
+/** A malformed attribute value: the UPDATE Message Error subcode and the RFC 7606 action. */
 class AttrProblem {
   constructor(
     readonly subcode: number,
@@ -156,21 +165,45 @@ function lengthProblem(name: string, len: number, expected: string, action: Erro
   return new AttrProblem(5, action, `${name} length ${len}, expected ${expected}`);
 }
 
-/** Decodes AS_PATH/AS4_PATH segments of 2- or 4-byte AS numbers; AttrProblem when they don't fit. */
-function decodeSegments(buf: Buffer, off: number, end: number, asSize: number, name: string): AsPathSegment[] {
+function fixed(name: string, len: number, want: number, action: ErrorAction): AttrProblem | undefined {
+  return len === want ? undefined : lengthProblem(name, len, String(want), action);
+}
+
+function multiple(name: string, len: number, unit: number, action: ErrorAction): AttrProblem | undefined {
+  return len !== 0 && len % unit === 0
+    ? undefined
+    : lengthProblem(name, len, `a non-zero multiple of ${unit}`, action);
+}
+
+/** Checks AS_PATH/AS4_PATH segments of 2- or 4-byte AS numbers. */
+function checkSegments(
+  buf: Buffer,
+  off: number,
+  end: number,
+  asSize: number,
+  name: string,
+  action: ErrorAction,
+): AttrProblem | undefined {
+  while (off < end) {
+    if (off + 2 > end) return new AttrProblem(11, action, `${name} segment header truncated`);
+    const type = buf[off]!;
+    const count = buf[off + 1]!;
+    if (type < AS_SET || type > AS_CONFED_SET)
+      return new AttrProblem(11, action, `${name} segment type ${type} unknown`);
+    if (count === 0) return new AttrProblem(11, action, `${name} segment of zero length`);
+    off += 2 + count * asSize;
+    if (off > end)
+      return new AttrProblem(11, action, `${name} segment of ${count} ASNs overruns the attribute`);
+  }
+  return undefined;
+}
+
+function decodeSegments(buf: Buffer, off: number, end: number, asSize: number): AsPathSegment[] {
   const segments: AsPathSegment[] = [];
   while (off < end) {
-    if (off + 2 > end) throw new AttrProblem(11, "treat-as-withdraw", `${name} segment header truncated`);
     const type = buf[off]!;
     const count = buf[off + 1]!;
     off += 2;
-    if (type < AS_SET || type > AS_CONFED_SET) {
-      throw new AttrProblem(11, "treat-as-withdraw", `${name} segment type ${type} unknown`);
-    }
-    if (count === 0) throw new AttrProblem(11, "treat-as-withdraw", `${name} segment of zero length`);
-    if (off + count * asSize > end) {
-      throw new AttrProblem(11, "treat-as-withdraw", `${name} segment of ${count} ASNs overruns the attribute`);
-    }
     const asns = new Array<number>(count);
     for (let i = 0; i < count; i++, off += asSize) {
       asns[i] = asSize === 4 ? buf.readUInt32BE(off) : buf.readUInt16BE(off);
@@ -196,15 +229,140 @@ export function asPathLooksAs4(buf: Buffer, off: number, end: number): boolean {
   return p === end;
 }
 
-function decodeMpNextHops(buf: Buffer, off: number, len: number): string[] | undefined {
-  if (len === 4) return [ipv4ToString(buf, off)];
-  if (len === 16) return [ipToString(buf, off, 16)];
-  if (len === 32) return [ipToString(buf, off, 16), ipToString(buf, off + 16, 16)];
-  return undefined;
-}
-
 function isIpFamily(afi: number, safi: number): boolean {
   return (afi === AFI_IPV4 || afi === AFI_IPV6) && (safi === SAFI_UNICAST || safi === SAFI_MULTICAST);
+}
+
+function validNextHopLength(len: number): boolean {
+  return len === 4 || len === 16 || len === 32;
+}
+
+function decodeMpNextHops(buf: Buffer, off: number, len: number): string[] {
+  if (len === 4) return [ipv4ToString(buf, off)];
+  if (len === 16) return [ipToString(buf, off, 16)];
+  return [ipToString(buf, off, 16), ipToString(buf, off + 16, 16)];
+}
+
+/** TABLE_DUMP_V2 may abbreviate MP_REACH to "next hop length, next hop" (RFC 6396 4.3.4). */
+function isAbbreviatedMpReach(buf: Buffer, off: number, end: number, ctx: AttributeContext): boolean {
+  return ctx.mrtRibFamily !== undefined && end - off >= 1 && buf[off] === end - off - 1;
+}
+
+/** RFC 7606 7.11 / 5.3: unparseable MP NLRI cannot be withdrawn precisely. */
+function checkMpNlri(
+  buf: Buffer,
+  start: number,
+  end: number,
+  afi: number,
+  addPath: boolean,
+): AttrProblem | undefined {
+  try {
+    walkNlri(buf, start, end, afi, addPath);
+    return undefined;
+  } catch (e) {
+    if (e instanceof BgpError) return new AttrProblem(9, "afi-safi-disable", e.message);
+    throw e;
+  }
+}
+
+function checkMpReach(
+  buf: Buffer,
+  off: number,
+  end: number,
+  opts: BgpDecodeOptions,
+  ctx: AttributeContext,
+): AttrProblem | undefined {
+  const len = end - off;
+  if (isAbbreviatedMpReach(buf, off, end, ctx)) {
+    return validNextHopLength(len - 1)
+      ? undefined
+      : new AttrProblem(9, "afi-safi-disable", `MP_REACH_NLRI next hop length ${len - 1}`);
+  }
+  if (len < 5) return new AttrProblem(9, "session-reset", `MP_REACH_NLRI length ${len}, expected at least 5`);
+  const afi = buf.readUInt16BE(off);
+  const safi = buf[off + 2]!;
+  const nhLen = buf[off + 3]!;
+  const nlriStart = off + 5 + nhLen; // one reserved byte after the next hop
+  if (nlriStart > end) {
+    return new AttrProblem(
+      9,
+      "afi-safi-disable",
+      `MP_REACH_NLRI next hop length ${nhLen} overruns the attribute`,
+    );
+  }
+  if (!isIpFamily(afi, safi)) return undefined;
+  if (!validNextHopLength(nhLen))
+    return new AttrProblem(9, "afi-safi-disable", `MP_REACH_NLRI next hop length ${nhLen}`);
+  return checkMpNlri(buf, nlriStart, end, afi, hasAddPath(opts, afi, safi));
+}
+
+function checkMpUnreach(
+  buf: Buffer,
+  off: number,
+  end: number,
+  opts: BgpDecodeOptions,
+): AttrProblem | undefined {
+  if (end - off < 3)
+    return new AttrProblem(9, "session-reset", `MP_UNREACH_NLRI length ${end - off}, expected at least 3`);
+  const afi = buf.readUInt16BE(off);
+  const safi = buf[off + 2]!;
+  return isIpFamily(afi, safi) ? checkMpNlri(buf, off + 3, end, afi, hasAddPath(opts, afi, safi)) : undefined;
+}
+
+/** Checks one attribute value at buf[off, end) against its type's rules, without decoding it. */
+function checkValue(
+  code: number,
+  buf: Buffer,
+  off: number,
+  end: number,
+  opts: BgpDecodeOptions,
+  ctx: AttributeContext,
+): AttrProblem | undefined {
+  const len = end - off;
+  switch (code) {
+    case ATTR_ORIGIN:
+      return (
+        fixed("ORIGIN", len, 1, "treat-as-withdraw") ??
+        (buf[off]! > 2
+          ? new AttrProblem(6, "treat-as-withdraw", `ORIGIN value ${buf[off]} undefined`)
+          : undefined)
+      );
+    case ATTR_AS_PATH:
+      return checkSegments(buf, off, end, opts.as4 ? 4 : 2, "AS_PATH", "treat-as-withdraw");
+    case ATTR_NEXT_HOP:
+      return fixed("NEXT_HOP", len, 4, "treat-as-withdraw");
+    case ATTR_MED:
+      return fixed("MULTI_EXIT_DISC", len, 4, "treat-as-withdraw");
+    case ATTR_LOCAL_PREF:
+      return fixed("LOCAL_PREF", len, 4, "treat-as-withdraw");
+    case ATTR_ATOMIC_AGGREGATE:
+      return fixed("ATOMIC_AGGREGATE", len, 0, "attribute-discard");
+    case ATTR_AGGREGATOR:
+      return fixed("AGGREGATOR", len, opts.as4 ? 8 : 6, "attribute-discard");
+    case ATTR_AS4_AGGREGATOR:
+      // RFC 6793 6: malformed AS4_* attributes are discarded, the route kept.
+      return fixed("AS4_AGGREGATOR", len, 8, "attribute-discard");
+    case ATTR_COMMUNITIES:
+      return multiple("COMMUNITIES", len, 4, "treat-as-withdraw");
+    case ATTR_ORIGINATOR_ID:
+      return fixed("ORIGINATOR_ID", len, 4, "treat-as-withdraw");
+    case ATTR_CLUSTER_LIST:
+      return multiple("CLUSTER_LIST", len, 4, "treat-as-withdraw");
+    case ATTR_MP_REACH_NLRI:
+      return checkMpReach(buf, off, end, opts, ctx);
+    case ATTR_MP_UNREACH_NLRI:
+      return checkMpUnreach(buf, off, end, opts);
+    case ATTR_EXTENDED_COMMUNITIES:
+      return multiple("EXTENDED_COMMUNITIES", len, 8, "treat-as-withdraw");
+    case ATTR_AS4_PATH:
+      return checkSegments(buf, off, end, 4, "AS4_PATH", "attribute-discard");
+    case ATTR_LARGE_COMMUNITY:
+      return multiple("LARGE_COMMUNITY", len, 12, "treat-as-withdraw");
+    case ATTR_OTC:
+      return fixed("OTC", len, 4, "treat-as-withdraw");
+    default:
+      return undefined;
+  }
 }
 
 function decodeMpReach(
@@ -215,23 +373,16 @@ function decodeMpReach(
   opts: BgpDecodeOptions,
   ctx: AttributeContext,
 ): MpReachAttr {
-  const len = end - off;
-  // TABLE_DUMP_V2 may abbreviate MP_REACH to "next hop length, next hop" (RFC 6396 4.3.4).
-  if (ctx.mrtRibFamily && len >= 1 && buf[off] === len - 1) {
-    const { afi, safi } = ctx.mrtRibFamily;
-    const nextHops = decodeMpNextHops(buf, off + 1, len - 1);
-    if (!nextHops) throw new AttrProblem(9, "afi-safi-disable", `MP_REACH_NLRI next hop length ${len - 1}`);
+  if (isAbbreviatedMpReach(buf, off, end, ctx)) {
+    const { afi, safi } = ctx.mrtRibFamily!;
+    const nextHops = decodeMpNextHops(buf, off + 1, end - off - 1);
     return { name: "MP_REACH_NLRI", code: ATTR_MP_REACH_NLRI, flags, afi, safi, nextHops, nlri: [] };
   }
-  if (len < 5) throw new AttrProblem(9, "session-reset", `MP_REACH_NLRI length ${len}, expected at least 5`);
   const afi = buf.readUInt16BE(off);
   const safi = buf[off + 2]!;
   const nhLen = buf[off + 3]!;
   const nhStart = off + 4;
-  const nlriStart = nhStart + nhLen + 1; // one reserved byte after the next hop
-  if (nlriStart > end) {
-    throw new AttrProblem(9, "afi-safi-disable", `MP_REACH_NLRI next hop length ${nhLen} overruns the attribute`);
-  }
+  const nlriStart = nhStart + nhLen + 1;
   if (!isIpFamily(afi, safi)) {
     return {
       name: "MP_REACH_NLRI",
@@ -246,13 +397,17 @@ function decodeMpReach(
     };
   }
   const nextHops = decodeMpNextHops(buf, nhStart, nhLen);
-  if (!nextHops) throw new AttrProblem(9, "afi-safi-disable", `MP_REACH_NLRI next hop length ${nhLen}`);
-  const nlri = readNlriAsProblem(buf, nlriStart, end, afi, hasAddPath(opts, afi, safi));
+  const nlri = readNlri(buf, nlriStart, end, afi, hasAddPath(opts, afi, safi));
   return { name: "MP_REACH_NLRI", code: ATTR_MP_REACH_NLRI, flags, afi, safi, nextHops, nlri };
 }
 
-function decodeMpUnreach(buf: Buffer, off: number, end: number, flags: number, opts: BgpDecodeOptions): MpUnreachAttr {
-  if (end - off < 3) throw new AttrProblem(9, "session-reset", `MP_UNREACH_NLRI length ${end - off}, expected at least 3`);
+function decodeMpUnreach(
+  buf: Buffer,
+  off: number,
+  end: number,
+  flags: number,
+  opts: BgpDecodeOptions,
+): MpUnreachAttr {
   const afi = buf.readUInt16BE(off);
   const safi = buf[off + 2]!;
   if (!isIpFamily(afi, safi)) {
@@ -266,29 +421,11 @@ function decodeMpUnreach(buf: Buffer, off: number, end: number, flags: number, o
       withdrawnRaw: Buffer.from(buf.subarray(off + 3, end)),
     };
   }
-  const withdrawn = readNlriAsProblem(buf, off + 3, end, afi, hasAddPath(opts, afi, safi));
+  const withdrawn = readNlri(buf, off + 3, end, afi, hasAddPath(opts, afi, safi));
   return { name: "MP_UNREACH_NLRI", code: ATTR_MP_UNREACH_NLRI, flags, afi, safi, withdrawn };
 }
 
-function readNlriAsProblem(buf: Buffer, start: number, end: number, afi: number, addPath: boolean): NlriEntry[] {
-  try {
-    return readNlri(buf, start, end, afi, addPath);
-  } catch (e) {
-    // RFC 7606 7.11 / 5.3: unparseable MP NLRI cannot be withdrawn precisely.
-    if (e instanceof BgpError) throw new AttrProblem(9, "afi-safi-disable", e.message);
-    throw e;
-  }
-}
-
-function fixed(name: string, len: number, want: number, action: ErrorAction): void {
-  if (len !== want) throw lengthProblem(name, len, String(want), action);
-}
-
-function multiple(name: string, len: number, unit: number, action: ErrorAction): void {
-  if (len === 0 || len % unit !== 0) throw lengthProblem(name, len, `a non-zero multiple of ${unit}`, action);
-}
-
-/** Decodes one attribute value at buf[off, end) given its type code. */
+/** Decodes one attribute value that checkValue accepted. */
 function decodeValue(
   code: number,
   flags: number,
@@ -298,48 +435,40 @@ function decodeValue(
   opts: BgpDecodeOptions,
   ctx: AttributeContext,
 ): PathAttribute {
-  const len = end - off;
   switch (code) {
-    case ATTR_ORIGIN: {
-      fixed("ORIGIN", len, 1, "treat-as-withdraw");
-      const origin = buf[off]!;
-      if (origin > 2) throw new AttrProblem(6, "treat-as-withdraw", `ORIGIN value ${origin} undefined`);
-      return { name: "ORIGIN", code, flags, origin };
-    }
+    case ATTR_ORIGIN:
+      return { name: "ORIGIN", code, flags, origin: buf[off]! };
     case ATTR_AS_PATH:
-      return { name: "AS_PATH", code, flags, segments: decodeSegments(buf, off, end, opts.as4 ? 4 : 2, "AS_PATH") };
+      return { name: "AS_PATH", code, flags, segments: decodeSegments(buf, off, end, opts.as4 ? 4 : 2) };
     case ATTR_NEXT_HOP:
-      fixed("NEXT_HOP", len, 4, "treat-as-withdraw");
       return { name: "NEXT_HOP", code, flags, nextHop: ipv4ToString(buf, off) };
     case ATTR_MED:
-      fixed("MULTI_EXIT_DISC", len, 4, "treat-as-withdraw");
       return { name: "MULTI_EXIT_DISC", code, flags, value: buf.readUInt32BE(off) };
     case ATTR_LOCAL_PREF:
-      fixed("LOCAL_PREF", len, 4, "treat-as-withdraw");
       return { name: "LOCAL_PREF", code, flags, value: buf.readUInt32BE(off) };
     case ATTR_ATOMIC_AGGREGATE:
-      fixed("ATOMIC_AGGREGATE", len, 0, "attribute-discard");
       return { name: "ATOMIC_AGGREGATE", code, flags };
     case ATTR_AGGREGATOR: {
       const asSize = opts.as4 ? 4 : 2;
-      fixed("AGGREGATOR", len, asSize + 4, "attribute-discard");
       const asn = asSize === 4 ? buf.readUInt32BE(off) : buf.readUInt16BE(off);
       return { name: "AGGREGATOR", code, flags, asn, address: ipv4ToString(buf, off + asSize) };
     }
     case ATTR_AS4_AGGREGATOR:
-      fixed("AS4_AGGREGATOR", len, 8, "attribute-discard");
-      return { name: "AS4_AGGREGATOR", code, flags, asn: buf.readUInt32BE(off), address: ipv4ToString(buf, off + 4) };
+      return {
+        name: "AS4_AGGREGATOR",
+        code,
+        flags,
+        asn: buf.readUInt32BE(off),
+        address: ipv4ToString(buf, off + 4),
+      };
     case ATTR_COMMUNITIES: {
-      multiple("COMMUNITIES", len, 4, "treat-as-withdraw");
-      const values = new Array<number>(len / 4);
+      const values = new Array<number>((end - off) / 4);
       for (let i = 0; i < values.length; i++) values[i] = buf.readUInt32BE(off + 4 * i);
       return { name: "COMMUNITIES", code, flags, values };
     }
     case ATTR_ORIGINATOR_ID:
-      fixed("ORIGINATOR_ID", len, 4, "treat-as-withdraw");
       return { name: "ORIGINATOR_ID", code, flags, address: ipv4ToString(buf, off) };
     case ATTR_CLUSTER_LIST: {
-      multiple("CLUSTER_LIST", len, 4, "treat-as-withdraw");
       const values: string[] = [];
       for (let p = off; p < end; p += 4) values.push(ipv4ToString(buf, p));
       return { name: "CLUSTER_LIST", code, flags, values };
@@ -349,21 +478,13 @@ function decodeValue(
     case ATTR_MP_UNREACH_NLRI:
       return decodeMpUnreach(buf, off, end, flags, opts);
     case ATTR_EXTENDED_COMMUNITIES: {
-      multiple("EXTENDED_COMMUNITIES", len, 8, "treat-as-withdraw");
       const values: string[] = [];
       for (let p = off; p < end; p += 8) values.push(buf.toString("hex", p, p + 8));
       return { name: "EXTENDED_COMMUNITIES", code, flags, values };
     }
     case ATTR_AS4_PATH:
-      // RFC 6793 6: a malformed AS4_PATH is discarded, the route kept.
-      try {
-        return { name: "AS4_PATH", code, flags, segments: decodeSegments(buf, off, end, 4, "AS4_PATH") };
-      } catch (e) {
-        if (e instanceof AttrProblem) throw new AttrProblem(e.subcode, "attribute-discard", e.message);
-        throw e;
-      }
+      return { name: "AS4_PATH", code, flags, segments: decodeSegments(buf, off, end, 4) };
     case ATTR_LARGE_COMMUNITY: {
-      multiple("LARGE_COMMUNITY", len, 12, "treat-as-withdraw");
       const values: [number, number, number][] = [];
       for (let p = off; p < end; p += 12) {
         values.push([buf.readUInt32BE(p), buf.readUInt32BE(p + 4), buf.readUInt32BE(p + 8)]);
@@ -371,44 +492,192 @@ function decodeValue(
       return { name: "LARGE_COMMUNITY", code, flags, values };
     }
     case ATTR_OTC:
-      fixed("OTC", len, 4, "treat-as-withdraw");
       return { name: "OTC", code, flags, value: buf.readUInt32BE(off) };
     default:
       return { name: "UNKNOWN", code, flags, value: Buffer.from(buf.subarray(off, end)) };
   }
 }
 
-function attrError(subcode: number, action: ErrorAction, message: string, off: number, data: Buffer): BgpError {
-  return new BgpError(`bgp.attr.${subcodeKind(subcode)}`, message, off, ERR_UPDATE, subcode, action, data);
+function attrError(
+  subcode: number,
+  action: ErrorAction,
+  message: string,
+  off: number,
+  data: Buffer,
+): BgpError {
+  return new BgpError(
+    `bgp.attr.${SUBCODE_KINDS[subcode] ?? `subcode-${subcode}`}`,
+    message,
+    off,
+    ERR_UPDATE,
+    subcode,
+    action,
+    data,
+  );
 }
 
-function subcodeKind(subcode: number): string {
-  switch (subcode) {
-    case 1:
-      return "malformed-list";
-    case 2:
-      return "unrecognized-well-known";
-    case 3:
-      return "missing-well-known";
-    case 4:
-      return "flags";
-    case 5:
-      return "length";
-    case 6:
-      return "origin";
-    case 9:
-      return "optional";
-    case 11:
-      return "as-path";
-    default:
-      return `subcode-${subcode}`;
-  }
+const SUBCODE_KINDS: Record<number, string> = {
+  1: "malformed-list",
+  2: "unrecognized-well-known",
+  3: "missing-well-known",
+  4: "flags",
+  5: "length",
+  6: "origin",
+  9: "optional",
+  11: "as-path",
+};
+
+/** What scanAttributes found wrong, with the strongest action. */
+export interface AttributesCheck {
+  errors: BgpError[];
+  action?: ErrorAction;
+  /** Bit `1 << code` set for each attribute type code below 32 present and well formed. */
+  present: number;
 }
 
 /**
- * Decodes the path attributes in buf[start, end). Malformations that RFC 7606 lets a speaker
- * survive are returned in `errors` (the offending attribute dropped when the action is
- * attribute-discard); the ones that need a session reset are thrown as BgpError.
+ * Called for each attribute kept after the checks. `malformed` is set when the value broke its
+ * type's rules with treat-as-withdraw (the attribute is then shown as bytes, not decoded).
+ */
+type AttributeVisitor = (
+  code: number,
+  flags: number,
+  valueStart: number,
+  valueEnd: number,
+  malformed: boolean,
+) => void;
+
+const NO_ERRORS: BgpError[] = Object.freeze([]) as unknown as BgpError[];
+
+/**
+ * Walks the path attributes in buf[start, end) and applies RFC 7606 without decoding values (no
+ * allocation unless something is wrong). Malformations a speaker survives are returned; those that
+ * need a session reset (or AFI/SAFI disable) are thrown as BgpError.
+ */
+export function scanAttributes(
+  buf: Buffer,
+  start: number,
+  end: number,
+  opts: BgpDecodeOptions,
+  ctx: AttributeContext = {},
+  visit?: AttributeVisitor,
+): AttributesCheck {
+  const state = SCAN;
+  state.errors = NO_ERRORS;
+  state.action = undefined;
+  let present = 0;
+  // Attribute codes seen, as a 256-bit set (codes are one byte); reused, cleared per call.
+  const seen = SEEN;
+  seen.fill(0);
+  let off = start;
+  while (off < end) {
+    const flags = buf[off]!;
+    const headerLen = flags & FLAG_EXTENDED_LENGTH ? 4 : 3;
+    if (off + headerLen > end) {
+      // RFC 7606 4: too few bytes left for an attribute header; the NLRI is still locatable.
+      problem(
+        state,
+        attrError(
+          1,
+          "treat-as-withdraw",
+          `attribute header truncated at offset ${off}`,
+          off,
+          Buffer.alloc(0),
+        ),
+      );
+      break;
+    }
+    const code = buf[off + 1]!;
+    const len = headerLen === 4 ? buf.readUInt16BE(off + 2) : buf[off + 2]!;
+    const headerStart = off;
+    const valueStart = off + headerLen;
+    const valueEnd = valueStart + len;
+    if (valueEnd > end) {
+      const message = `${attrName(code)} length ${len} overruns the attributes at offset ${off}`;
+      problem(state, attrError(5, "treat-as-withdraw", message, off, copy(buf, off, end)));
+      break;
+    }
+    off = valueEnd;
+    const word = code >> 5;
+    const bit = 1 << (code & 31);
+    if (seen[word]! & bit) {
+      // RFC 7606 3.g: keep the first of a repeated attribute, except MP_(UN)REACH which is fatal.
+      const fatal = code === ATTR_MP_REACH_NLRI || code === ATTR_MP_UNREACH_NLRI;
+      const action = fatal ? "session-reset" : "attribute-discard";
+      problem(
+        state,
+        attrError(1, action, `${attrName(code)} repeated`, headerStart, copy(buf, headerStart, valueEnd)),
+      );
+      continue;
+    }
+    seen[word]! |= bit;
+    const expected = EXPECTED_FLAGS[code]!;
+    if (expected < 0 && (flags & FLAG_OPTIONAL) === 0) {
+      const message = `unrecognized well-known attribute ${code}`;
+      problem(state, attrError(2, "session-reset", message, headerStart, copy(buf, headerStart, valueEnd)));
+    }
+    let flagsBad = false;
+    if (expected >= 0 && (flags & OPTIONAL_TRANSITIVE) !== expected && !ctx.ignoreFlags) {
+      flagsBad = true;
+      const message = `${attrName(code)} flags 0x${flags.toString(16)} conflict with its type`;
+      problem(
+        state,
+        attrError(4, "treat-as-withdraw", message, headerStart, copy(buf, headerStart, valueEnd)),
+      );
+    }
+    const p = checkValue(code, buf, valueStart, valueEnd, opts, ctx);
+    if (p) {
+      problem(
+        state,
+        attrError(p.subcode, p.action, p.message, headerStart, copy(buf, headerStart, valueEnd)),
+      );
+      if (p.action === "attribute-discard") continue;
+    }
+    if (!p && !flagsBad && code < 32) present |= 1 << code;
+    visit?.(code, flags, valueStart, valueEnd, p !== undefined);
+  }
+  if (state.errors === NO_ERRORS) return cleanCheck(present);
+  return state.action === undefined
+    ? { errors: state.errors, present }
+    : { errors: state.errors, action: state.action, present };
+}
+
+const SEEN = new Int32Array(8);
+/** Reused by every scan (scans do not nest). */
+const SCAN: ScanState = { errors: NO_ERRORS, action: undefined };
+/** Error-free results are few (one per set of attribute types) and never changed: share them. */
+const CLEAN = new Map<number, AttributesCheck>();
+
+function cleanCheck(present: number): AttributesCheck {
+  let r = CLEAN.get(present);
+  if (!r) CLEAN.set(present, (r = Object.freeze({ errors: NO_ERRORS, present }) as AttributesCheck));
+  return r;
+}
+
+interface ScanState {
+  errors: BgpError[];
+  action: ErrorAction | undefined;
+}
+
+function problem(state: ScanState, e: BgpError): void {
+  if (e.action === "session-reset" || e.action === "afi-safi-disable") throw e;
+  if (state.errors === NO_ERRORS) state.errors = [];
+  state.errors.push(e);
+  state.action = strongerAction(state.action, e.action);
+}
+
+function copy(buf: Buffer, start: number, end: number): Buffer {
+  return Buffer.from(buf.subarray(start, end));
+}
+
+function attrName(code: number): string {
+  return ATTR_NAMES[code] ?? `type ${code}`;
+}
+
+/**
+ * Decodes the path attributes in buf[start, end), with the checks of scanAttributes. An attribute
+ * whose value is malformed (treat-as-withdraw) is kept as UNKNOWN bytes so the message still shows
+ * what was sent; an attribute-discard one is dropped.
  */
 export function decodeAttributes(
   buf: Buffer,
@@ -418,88 +687,23 @@ export function decodeAttributes(
   ctx: AttributeContext = {},
 ): AttributesDecodeResult {
   const attributes: PathAttribute[] = [];
-  const errors: BgpError[] = [];
-  let action: ErrorAction | undefined;
-  const seen = new Set<number>();
-  let off = start;
-  const problem = (e: BgpError): void => {
-    if (e.action === "session-reset") throw e;
-    errors.push(e);
-    action = strongerAction(action, e.action);
-  };
-  while (off < end) {
-    const flags = buf[off]!;
-    const headerLen = flags & FLAG_EXTENDED_LENGTH ? 4 : 3;
-    if (off + headerLen > end) {
-      // RFC 7606 4: too few bytes left for an attribute header; the NLRI is still locatable.
-      problem(attrError(1, "treat-as-withdraw", `attribute header truncated at offset ${off}`, off, Buffer.alloc(0)));
-      break;
-    }
-    const code = buf[off + 1]!;
-    const len = headerLen === 4 ? buf.readUInt16BE(off + 2) : buf[off + 2]!;
-    const valueStart = off + headerLen;
-    const valueEnd = valueStart + len;
-    const name = ATTR_NAMES[code] ?? `type ${code}`;
-    if (valueEnd > end) {
-      const data = Buffer.from(buf.subarray(off, end));
-      problem(
-        attrError(5, "treat-as-withdraw", `${name} length ${len} overruns the attributes at offset ${off}`, off, data),
-      );
-      break;
-    }
-    off = valueEnd;
-    const data = (): Buffer => Buffer.from(buf.subarray(valueStart - headerLen, valueEnd));
-    if (seen.has(code)) {
-      // RFC 7606 3.g: keep the first of a repeated attribute, except MP_(UN)REACH which is fatal.
-      const fatal = code === ATTR_MP_REACH_NLRI || code === ATTR_MP_UNREACH_NLRI;
-      problem(
-        attrError(1, fatal ? "session-reset" : "attribute-discard", `${name} repeated`, valueStart - headerLen, data()),
-      );
-      continue;
-    }
-    seen.add(code);
-    const expected = EXPECTED_FLAGS[code];
-    if (expected === undefined && (flags & FLAG_OPTIONAL) === 0) {
-      problem(
-        attrError(2, "session-reset", `unrecognized well-known attribute ${code}`, valueStart - headerLen, data()),
-      );
-    }
-    let flagsBad = false;
-    if (expected !== undefined && (flags & OPTIONAL_TRANSITIVE) !== expected) {
-      flagsBad = true;
-      problem(
-        attrError(
-          4,
-          "treat-as-withdraw",
-          `${name} flags 0x${flags.toString(16)} conflict with its type`,
-          valueStart - headerLen,
-          data(),
-        ),
-      );
-    }
-    try {
-      attributes.push(decodeValue(code, flags, buf, valueStart, valueEnd, opts, ctx));
-    } catch (e) {
-      if (!(e instanceof AttrProblem)) throw e;
-      const err = attrError(e.subcode, e.action, e.message, valueStart - headerLen, data());
-      if (e.action === "afi-safi-disable" || e.action === "session-reset") throw err;
-      problem(err);
-      if (e.action !== "attribute-discard" && !flagsBad) {
-        // Keep the bytes so the message still round-trips and shows what was sent.
-        attributes.push({ name: "UNKNOWN", code, flags, value: Buffer.from(buf.subarray(valueStart, valueEnd)) });
-      }
-    }
-  }
-  return action === undefined ? { attributes, errors } : { attributes, errors, action };
+  const check = scanAttributes(buf, start, end, opts, ctx, (code, flags, vs, ve, malformed) => {
+    attributes.push(
+      malformed
+        ? { name: "UNKNOWN", code, flags, value: Buffer.from(buf.subarray(vs, ve)) }
+        : decodeValue(code, flags, buf, vs, ve, opts, ctx),
+    );
+  });
+  return { attributes, ...check };
 }
 
-/** Quick scan: offsets of one attribute's value, without decoding the others. */
+/** Quick scan: where one attribute is (header and value), without decoding the others. */
 export function findAttribute(
   buf: Buffer,
   start: number,
   end: number,
   code: number,
-): { start: number; end: number } | undefined {
+): { headerStart: number; start: number; end: number } | undefined {
   let off = start;
   while (off + 3 <= end) {
     const flags = buf[off]!;
@@ -508,7 +712,7 @@ export function findAttribute(
     const len = headerLen === 4 ? buf.readUInt16BE(off + 2) : buf[off + 2]!;
     const valueStart = off + headerLen;
     if (valueStart + len > end) return undefined;
-    if (buf[off + 1] === code) return { start: valueStart, end: valueStart + len };
+    if (buf[off + 1] === code) return { headerStart: off, start: valueStart, end: valueStart + len };
     off = valueStart + len;
   }
   return undefined;
@@ -527,7 +731,8 @@ function writeSegments(segments: readonly AsPathSegment[], asSize: number): Buff
     out[off++] = s.type;
     out[off++] = s.asns.length;
     for (const asn of s.asns) {
-      off = asSize === 4 ? out.writeUInt32BE(asn, off) : out.writeUInt16BE(asn > 0xffff ? AS_TRANS : asn, off);
+      off =
+        asSize === 4 ? out.writeUInt32BE(asn, off) : out.writeUInt16BE(asn > 0xffff ? AS_TRANS : asn, off);
     }
   }
   return out;
@@ -581,7 +786,8 @@ function encodeValue(a: PathAttribute, opts: BgpDecodeOptions): Buffer {
     case "LARGE_COMMUNITY":
       return Buffer.concat(a.values.flatMap((v) => v.map(u32)));
     case "MP_REACH_NLRI": {
-      const nh = a.nextHopRaw ?? Buffer.concat(a.nextHops.map((n) => addressBytes(n, "MP_REACH_NLRI next hop")));
+      const nh =
+        a.nextHopRaw ?? Buffer.concat(a.nextHops.map((n) => addressBytes(n, "MP_REACH_NLRI next hop")));
       const addPath = hasAddPath(opts, a.afi, a.safi);
       const nlri = a.nlriRaw ?? Buffer.alloc(nlriSize(a.nlri, addPath));
       if (!a.nlriRaw) writeNlri(nlri, 0, a.nlri, a.afi, addPath);
@@ -637,11 +843,25 @@ export const attr = {
     name: "AS_PATH",
     code: ATTR_AS_PATH,
     flags: WELL_KNOWN,
-    segments: isAsnList(segments) ? (segments.length ? [{ type: AS_SEQUENCE, asns: segments }] : []) : segments,
+    segments: isAsnList(segments)
+      ? segments.length
+        ? [{ type: AS_SEQUENCE, asns: segments }]
+        : []
+      : segments,
   }),
-  nextHop: (nextHop: string): NextHopAttr => ({ name: "NEXT_HOP", code: ATTR_NEXT_HOP, flags: WELL_KNOWN, nextHop }),
+  nextHop: (nextHop: string): NextHopAttr => ({
+    name: "NEXT_HOP",
+    code: ATTR_NEXT_HOP,
+    flags: WELL_KNOWN,
+    nextHop,
+  }),
   med: (value: number): NumberAttr => ({ name: "MULTI_EXIT_DISC", code: ATTR_MED, flags: OPTIONAL, value }),
-  localPref: (value: number): NumberAttr => ({ name: "LOCAL_PREF", code: ATTR_LOCAL_PREF, flags: WELL_KNOWN, value }),
+  localPref: (value: number): NumberAttr => ({
+    name: "LOCAL_PREF",
+    code: ATTR_LOCAL_PREF,
+    flags: WELL_KNOWN,
+    value,
+  }),
   communities: (values: number[]): CommunitiesAttr => ({
     name: "COMMUNITIES",
     code: ATTR_COMMUNITIES,
@@ -711,7 +931,10 @@ function pathLength(segments: readonly AsPathSegment[]): number {
 }
 
 /** RFC 6793 4.2.3: the leading part of AS_PATH the AS4_PATH does not cover, then AS4_PATH. */
-export function mergeAs4Path(asPath: readonly AsPathSegment[], as4Path: readonly AsPathSegment[]): AsPathSegment[] {
+export function mergeAs4Path(
+  asPath: readonly AsPathSegment[],
+  as4Path: readonly AsPathSegment[],
+): AsPathSegment[] {
   let keep = pathLength(asPath) - pathLength(as4Path);
   if (keep < 0) return [...asPath];
   const out: AsPathSegment[] = [];
@@ -735,7 +958,12 @@ export function mergeAs4Path(asPath: readonly AsPathSegment[], as4Path: readonly
   const joined: AsPathSegment[] = [];
   for (const s of merged) {
     const last = joined[joined.length - 1];
-    if (last && last.type === AS_SEQUENCE && s.type === AS_SEQUENCE && last.asns.length + s.asns.length <= 255) {
+    if (
+      last &&
+      last.type === AS_SEQUENCE &&
+      s.type === AS_SEQUENCE &&
+      last.asns.length + s.asns.length <= 255
+    ) {
       last.asns.push(...s.asns);
     } else joined.push({ type: s.type, asns: [...s.asns] });
   }
@@ -811,7 +1039,8 @@ export function routeAttributes(list: readonly PathAttribute[], opts: BgpDecodeO
     // RFC 6793 4.2.3: an AGGREGATOR with a real 2-octet AS means AS4_* came from an old speaker.
     const aggregatorIsTrans = r.aggregator === undefined || r.aggregator.asn === AS_TRANS;
     if (as4Aggregator && r.aggregator && aggregatorIsTrans) r.aggregator = as4Aggregator;
-    if (as4Path && r.asPath && (aggregatorIsTrans || !as4Aggregator)) r.asPath = mergeAs4Path(r.asPath, as4Path);
+    if (as4Path && r.asPath && (aggregatorIsTrans || !as4Aggregator))
+      r.asPath = mergeAs4Path(r.asPath, as4Path);
   }
   return r;
 }

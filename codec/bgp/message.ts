@@ -45,7 +45,8 @@ export interface RouteRefreshMessage {
   subtype: number;
 }
 
-export type BgpMessage = OpenMessage | UpdateMessage | NotificationMessage | KeepaliveMessage | RouteRefreshMessage;
+export type BgpMessage =
+  OpenMessage | UpdateMessage | NotificationMessage | KeepaliveMessage | RouteRefreshMessage;
 export type BgpMessageType = BgpMessage["type"];
 
 const MIN_LEN: Record<number, number> = {
@@ -70,17 +71,31 @@ function headerError(subcode: number, message: string, off: number, data?: Buffe
  * Checks the header at `off` (marker, length, type; RFC 4271 6.1) and returns length and type.
  * Needs only the 19 header bytes, so stream framers call it before the body has arrived.
  */
-export function decodeHeader(buf: Buffer, off: number, opts: BgpDecodeOptions = DEFAULT_DECODE_OPTIONS): BgpHeader {
+export function decodeHeader(
+  buf: Buffer,
+  off: number,
+  opts: BgpDecodeOptions = DEFAULT_DECODE_OPTIONS,
+): BgpHeader {
   if (buf.length - off < HEADER_LEN) throw headerError(2, `BGP header truncated at offset ${off}`, off);
-  for (let i = 0; i < 16; i++) {
-    if (buf[off + i] !== 0xff) throw headerError(1, `BGP marker is not all ones at offset ${off}`, off);
+  if (
+    (buf.readInt32LE(off) &
+      buf.readInt32LE(off + 4) &
+      buf.readInt32LE(off + 8) &
+      buf.readInt32LE(off + 12)) !==
+    -1
+  ) {
+    throw headerError(1, `BGP marker is not all ones at offset ${off}`, off);
   }
   const length = buf.readUInt16BE(off + 16);
   const type = buf[off + 18]!;
   const min = MIN_LEN[type];
-  if (min === undefined) throw headerError(3, `unknown BGP message type ${type} at offset ${off}`, off, Buffer.from([type]));
+  if (min === undefined)
+    throw headerError(3, `unknown BGP message type ${type} at offset ${off}`, off, Buffer.from([type]));
   // RFC 8654: OPEN and KEEPALIVE stay within 4096 even when extended messages are negotiated.
-  const max = opts.extendedMessage && type !== MSG_OPEN && type !== MSG_KEEPALIVE ? MAX_EXTENDED_MESSAGE_LEN : MAX_MESSAGE_LEN;
+  const max =
+    opts.extendedMessage && type !== MSG_OPEN && type !== MSG_KEEPALIVE
+      ? MAX_EXTENDED_MESSAGE_LEN
+      : MAX_MESSAGE_LEN;
   if (length < min || length > max || (type === MSG_KEEPALIVE && length !== HEADER_LEN)) {
     throw headerError(
       2,
@@ -96,10 +111,15 @@ export function decodeHeader(buf: Buffer, off: number, opts: BgpDecodeOptions = 
  * Decodes the message at `off` (header included). The buffer may hold more after it; the message
  * must be complete. UPDATE is returned as a lazy view over `buf`.
  */
-export function decodeMessage(buf: Buffer, off = 0, opts: BgpDecodeOptions = DEFAULT_DECODE_OPTIONS): BgpMessage {
+export function decodeMessage(
+  buf: Buffer,
+  off = 0,
+  opts: BgpDecodeOptions = DEFAULT_DECODE_OPTIONS,
+): BgpMessage {
   const { length, type } = decodeHeader(buf, off, opts);
   const end = off + length;
-  if (end > buf.length) throw headerError(2, `BGP message of ${length} bytes truncated at offset ${off}`, off);
+  if (end > buf.length)
+    throw headerError(2, `BGP message of ${length} bytes truncated at offset ${off}`, off);
   const body = off + HEADER_LEN;
   switch (type) {
     case MSG_OPEN:
@@ -127,7 +147,8 @@ function decodeNotification(buf: Buffer, start: number, end: number): Notificati
 
 /** RFC 9003: a length byte then that many bytes of UTF-8, for Administrative Shutdown/Reset. */
 function shutdownCommunication(code: number, subcode: number, data: Buffer): string | undefined {
-  if (code !== ERR_CEASE || (subcode !== CEASE_ADMIN_SHUTDOWN && subcode !== CEASE_ADMIN_RESET)) return undefined;
+  if (code !== ERR_CEASE || (subcode !== CEASE_ADMIN_SHUTDOWN && subcode !== CEASE_ADMIN_RESET))
+    return undefined;
   if (data.length === 0 || data[0] !== data.length - 1) return undefined;
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(data.subarray(1));
@@ -148,7 +169,12 @@ function decodeRouteRefresh(buf: Buffer, start: number, end: number): RouteRefre
       Buffer.from(buf.subarray(start - HEADER_LEN, end)),
     );
   }
-  return { type: "ROUTE-REFRESH", afi: buf.readUInt16BE(start), subtype: buf[start + 2]!, safi: buf[start + 3]! };
+  return {
+    type: "ROUTE-REFRESH",
+    afi: buf.readUInt16BE(start),
+    subtype: buf[start + 2]!,
+    safi: buf[start + 3]!,
+  };
 }
 
 /** "Cease / Administrative Shutdown" style names for a NOTIFICATION code and subcode. */
@@ -188,7 +214,8 @@ export function encodeNotification(code: number, subcode: number, data: Buffer =
 /** Cease with an RFC 9003 shutdown communication (truncated to 255 bytes of UTF-8). */
 export function encodeShutdownNotification(subcode: number, message: string): Buffer {
   let text = Buffer.from(message, "utf8");
-  if (text.length > 255) text = Buffer.from(new TextDecoder().decode(text.subarray(0, 255)).replace(/\uFFFD$/, ""));
+  if (text.length > 255)
+    text = Buffer.from(new TextDecoder().decode(text.subarray(0, 255)).replace(/\uFFFD$/, ""));
   return encodeNotification(ERR_CEASE, subcode, Buffer.concat([Buffer.from([text.length]), text]));
 }
 

@@ -17,7 +17,13 @@ export interface NlriEntry {
  * Called for each prefix: the significant bytes are buf[off .. off + ceil(bits/8)).
  * `pathId` is undefined without ADD-PATH.
  */
-export type PrefixVisitor = (afi: number, buf: Buffer, off: number, bits: number, pathId: number | undefined) => void;
+export type PrefixVisitor = (
+  afi: number,
+  buf: Buffer,
+  off: number,
+  bits: number,
+  pathId: number | undefined,
+) => void;
 
 /**
  * Walks the prefixes in buf[start, end) and returns how many there are. Throws a session-reset
@@ -73,7 +79,13 @@ function nlriError(what: string, off: number, _buf: Buffer, _start: number, end:
 }
 
 /** Prefixes in buf[start, end) as text entries. */
-export function readNlri(buf: Buffer, start: number, end: number, afi: number, addPath: boolean): NlriEntry[] {
+export function readNlri(
+  buf: Buffer,
+  start: number,
+  end: number,
+  afi: number,
+  addPath: boolean,
+): NlriEntry[] {
   const out: NlriEntry[] = [];
   walkNlri(buf, start, end, afi, addPath, (a, b, off, bits, pathId) => {
     const prefix = prefixToString(a, b, off, bits);

@@ -45,7 +45,10 @@ export interface LlgrFamily extends Family {
 
 export type Capability =
   | { name: "multiprotocol"; code: 1; afi: number; safi: number }
-  | { name: "route-refresh" | "enhanced-route-refresh" | "route-refresh-cisco" | "extended-message"; code: number }
+  | {
+      name: "route-refresh" | "enhanced-route-refresh" | "route-refresh-cisco" | "extended-message";
+      code: number;
+    }
   | { name: "as4"; code: 65; asn: number }
   | { name: "add-path"; code: 69; families: AddPathFamily[] }
   | {
@@ -82,7 +85,15 @@ export interface OpenMessage {
 }
 
 function openError(subcode: number, message: string, off: number, data?: Buffer): BgpError {
-  return new BgpError(`bgp.open.${subcode === 0 ? "malformed" : `subcode-${subcode}`}`, message, off, ERR_OPEN, subcode, "session-reset", data);
+  return new BgpError(
+    `bgp.open.${subcode === 0 ? "malformed" : `subcode-${subcode}`}`,
+    message,
+    off,
+    ERR_OPEN,
+    subcode,
+    "session-reset",
+    data,
+  );
 }
 
 function capLength(name: string, len: number, ok: boolean, off: number): void {
@@ -126,7 +137,11 @@ function decodeCapability(code: number, buf: Buffer, off: number, len: number): 
       const word = buf.readUInt16BE(off);
       const families: GracefulRestartFamily[] = [];
       for (let p = off + 2; p < end; p += 4) {
-        families.push({ afi: buf.readUInt16BE(p), safi: buf[p + 2]!, forwardingPreserved: (buf[p + 3]! & 0x80) !== 0 });
+        families.push({
+          afi: buf.readUInt16BE(p),
+          safi: buf[p + 2]!,
+          forwardingPreserved: (buf[p + 3]! & 0x80) !== 0,
+        });
       }
       return {
         name: "graceful-restart",
@@ -166,7 +181,11 @@ function decodeCapability(code: number, buf: Buffer, off: number, len: number): 
       capLength("extended-next-hop", len, len % 6 === 0, off);
       const entries = [];
       for (let p = off; p < end; p += 6) {
-        entries.push({ afi: buf.readUInt16BE(p), safi: buf.readUInt16BE(p + 2), nextHopAfi: buf.readUInt16BE(p + 4) });
+        entries.push({
+          afi: buf.readUInt16BE(p),
+          safi: buf.readUInt16BE(p + 2),
+          nextHopAfi: buf.readUInt16BE(p + 4),
+        });
       }
       return { name: "extended-next-hop", code, entries };
     }
@@ -184,7 +203,8 @@ function decodeCapabilities(buf: Buffer, off: number, end: number): Capability[]
     if (off + 2 > end) throw openError(0, `capability header truncated at offset ${off}`, off);
     const code = buf[off]!;
     const len = buf[off + 1]!;
-    if (off + 2 + len > end) throw openError(0, `capability ${code} length ${len} overruns its parameter`, off);
+    if (off + 2 + len > end)
+      throw openError(0, `capability ${code} length ${len} overruns its parameter`, off);
     caps.push(decodeCapability(code, buf, off + 2, len));
     off += 2 + len;
   }
@@ -216,7 +236,8 @@ export function decodeOpen(buf: Buffer, start: number, end: number): OpenMessage
   const capabilities: Capability[] = [];
   const headLen = extended ? 3 : 2;
   while (off < paramsEnd) {
-    if (off + headLen > paramsEnd) throw openError(0, `optional parameter header truncated at offset ${off}`, off);
+    if (off + headLen > paramsEnd)
+      throw openError(0, `optional parameter header truncated at offset ${off}`, off);
     const type = buf[off]!;
     const len = extended ? buf.readUInt16BE(off + 1) : buf[off + 1]!;
     const valueStart = off + headLen;
@@ -230,7 +251,15 @@ export function decodeOpen(buf: Buffer, start: number, end: number): OpenMessage
     }
     off = valueStart + len;
   }
-  const open: OpenMessage = { type: "OPEN", version, myAsn, holdTime, bgpId, optionalParameters, capabilities };
+  const open: OpenMessage = {
+    type: "OPEN",
+    version,
+    myAsn,
+    holdTime,
+    bgpId,
+    optionalParameters,
+    capabilities,
+  };
   if (extended) open.extendedParameters = true;
   return open;
 }
@@ -272,11 +301,15 @@ function encodeCapability(c: Capability): Buffer {
       value.writeUInt32BE(c.asn);
       break;
     case "add-path":
-      value = Buffer.concat(c.families.map((f) => Buffer.from([f.afi >> 8, f.afi & 0xff, f.safi, f.sendReceive])));
+      value = Buffer.concat(
+        c.families.map((f) => Buffer.from([f.afi >> 8, f.afi & 0xff, f.safi, f.sendReceive])),
+      );
       break;
     case "graceful-restart": {
       value = Buffer.alloc(2 + 4 * c.families.length);
-      value.writeUInt16BE((c.restarting ? 0x8000 : 0) | (c.notification ? 0x4000 : 0) | (c.restartTime & 0x0fff));
+      value.writeUInt16BE(
+        (c.restarting ? 0x8000 : 0) | (c.notification ? 0x4000 : 0) | (c.restartTime & 0x0fff),
+      );
       c.families.forEach((f, i) => {
         value.writeUInt16BE(f.afi, 2 + 4 * i);
         value[4 + 4 * i] = f.safi;
@@ -332,14 +365,19 @@ export interface OpenFields {
 
 /** The OPEN body (without the BGP header). */
 export function encodeOpenBody(f: OpenFields): Buffer {
-  const params = f.optionalParameters ?? (f.capabilities?.length ? [{ type: 2, capabilities: f.capabilities }] : []);
+  const params =
+    f.optionalParameters ?? (f.capabilities?.length ? [{ type: 2, capabilities: f.capabilities }] : []);
   const values = params.map((p) =>
-    "capabilities" in p ? Buffer.concat(p.capabilities.map(encodeCapability)) : (p as { value: Buffer }).value,
+    "capabilities" in p
+      ? Buffer.concat(p.capabilities.map(encodeCapability))
+      : (p as { value: Buffer }).value,
   );
   const extended = f.extendedParameters === true || values.some((v) => v.length > 255);
   const encoded = params.map((p, i) => {
     const v = values[i]!;
-    const head = extended ? Buffer.from([p.type, v.length >> 8, v.length & 0xff]) : Buffer.from([p.type, v.length]);
+    const head = extended
+      ? Buffer.from([p.type, v.length >> 8, v.length & 0xff])
+      : Buffer.from([p.type, v.length]);
     return Buffer.concat([head, v]);
   });
   const paramBytes = Buffer.concat(encoded);
@@ -352,7 +390,11 @@ export function encodeOpenBody(f: OpenFields): Buffer {
   id.copy(head, 5);
   if (extended) {
     head[9] = 255;
-    return Buffer.concat([head, Buffer.from([255, paramBytes.length >> 8, paramBytes.length & 0xff]), paramBytes]);
+    return Buffer.concat([
+      head,
+      Buffer.from([255, paramBytes.length >> 8, paramBytes.length & 0xff]),
+      paramBytes,
+    ]);
   }
   if (paramBytes.length > 255) throw new Error("optional parameters too long");
   head[9] = paramBytes.length;
@@ -394,7 +436,8 @@ function mpFamilies(open: OpenMessage): Family[] {
 }
 
 export function negotiate(local: OpenMessage, remote: OpenMessage): Negotiated {
-  const has = (o: OpenMessage, name: Capability["name"]): boolean => o.capabilities.some((c) => c.name === name);
+  const has = (o: OpenMessage, name: Capability["name"]): boolean =>
+    o.capabilities.some((c) => c.name === name);
   const localFamilies = mpFamilies(local);
   const remoteFamilies = mpFamilies(remote);
   let families: Family[];

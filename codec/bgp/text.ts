@@ -1,9 +1,16 @@
 /** Conventional text forms of attribute values, as operators read them in router CLIs and bgpdump. */
-import { AS_CONFED_SEQUENCE, AS_CONFED_SET, AS_SET, WELL_KNOWN_COMMUNITIES } from "./constants.js";
+import {
+  AS_CONFED_SEQUENCE,
+  AS_CONFED_SET,
+  AS_SEQUENCE,
+  AS_SET,
+  WELL_KNOWN_COMMUNITIES,
+} from "./constants.js";
 import type { AsPathSegment } from "./attributes.js";
 
 /** "64512 65001 {1,2}": sets in braces, confederation sequences in (), confederation sets in []. */
 export function asPathToString(segments: readonly AsPathSegment[]): string {
+  if (segments.length === 1 && segments[0]!.type === AS_SEQUENCE) return segments[0]!.asns.join(" ");
   return segments
     .map((s) => {
       switch (s.type) {

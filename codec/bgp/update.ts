@@ -8,6 +8,7 @@ import { AFI_IPV4, prefixToString } from "../ip.js";
 import {
   ATTR_AS_PATH,
   ATTR_MP_REACH_NLRI,
+  ATTR_NAMES,
   ATTR_MP_UNREACH_NLRI,
   ATTR_NEXT_HOP,
   ATTR_ORIGIN,
@@ -19,6 +20,8 @@ import {
 import {
   decodeAttributes,
   encodeAttributes,
+  scanAttributes,
+  type AttributesCheck,
   type AttributesDecodeResult,
   type PathAttribute,
 } from "./attributes.js";
@@ -33,6 +36,9 @@ interface MpField {
   start: number;
   end: number;
 }
+
+const REQUIRED_WITH_IPV4_NLRI = (1 << ATTR_ORIGIN) | (1 << ATTR_AS_PATH) | (1 << ATTR_NEXT_HOP);
+const REQUIRED_WITH_MP_NLRI = (1 << ATTR_ORIGIN) | (1 << ATTR_AS_PATH);
 
 function isIpFamily(afi: number, safi: number): boolean {
   return (afi === 1 || afi === 2) && (safi === SAFI_UNICAST || safi === SAFI_MULTICAST);
@@ -56,6 +62,7 @@ export class UpdateMessage {
   private mpReachFamily: Family | undefined;
   private mpUnreachFamily: Family | undefined;
   private decoded: AttributesDecodeResult | undefined;
+  private checked: AttributesCheck | undefined;
 
   /** `buf[start, end)` is the UPDATE body, after the 19-byte header. */
   constructor(
@@ -69,11 +76,13 @@ export class UpdateMessage {
     this.withdrawnStart = start + 2;
     this.withdrawnEnd = this.withdrawnStart + withdrawnLen;
     // RFC 7606 4: lengths that do not add up make the message unparseable: session reset.
-    if (this.withdrawnEnd + 2 > end) throw malformed(`withdrawn routes length ${withdrawnLen} overruns the UPDATE`, start);
+    if (this.withdrawnEnd + 2 > end)
+      throw malformed(`withdrawn routes length ${withdrawnLen} overruns the UPDATE`, start);
     const attrsLen = buf.readUInt16BE(this.withdrawnEnd);
     this.attrsStart = this.withdrawnEnd + 2;
     this.attrsEnd = this.attrsStart + attrsLen;
-    if (this.attrsEnd > end) throw malformed(`total path attribute length ${attrsLen} overruns the UPDATE`, this.withdrawnEnd);
+    if (this.attrsEnd > end)
+      throw malformed(`total path attribute length ${attrsLen} overruns the UPDATE`, this.withdrawnEnd);
     this.nlriStart = this.attrsEnd;
     this.nlriEnd = end;
   }
@@ -98,7 +107,8 @@ export class UpdateMessage {
         const safi = buf[v + 2]!;
         this.mpReachFamily = { afi, safi };
         const nlriStart = v + 5 + buf[v + 3]!;
-        if (isIpFamily(afi, safi) && nlriStart <= v + len) this.mpReach = { afi, safi, start: nlriStart, end: v + len };
+        if (isIpFamily(afi, safi) && nlriStart <= v + len)
+          this.mpReach = { afi, safi, start: nlriStart, end: v + len };
       } else if (code === ATTR_MP_UNREACH_NLRI && this.mpUnreachFamily === undefined && len >= 3) {
         const afi = buf.readUInt16BE(v);
         const safi = buf[v + 2]!;
@@ -112,23 +122,43 @@ export class UpdateMessage {
   private walkMp(field: MpField | undefined, visit?: PrefixVisitor): number {
     if (!field) return 0;
     try {
-      return walkNlri(this.buf, field.start, field.end, field.afi, hasAddPath(this.options, field.afi, field.safi), visit);
+      return walkNlri(
+        this.buf,
+        field.start,
+        field.end,
+        field.afi,
+        hasAddPath(this.options, field.afi, field.safi),
+        visit,
+      );
     } catch (e) {
       if (e instanceof BgpError) {
-        throw new BgpError(e.kind, `MP NLRI: ${e.message}`, e.offset, ERR_UPDATE, 9, "afi-safi-disable", e.data);
+        throw new BgpError(
+          e.kind,
+          `MP NLRI: ${e.message}`,
+          e.offset,
+          ERR_UPDATE,
+          9,
+          "afi-safi-disable",
+          e.data,
+        );
       }
       throw e;
     }
   }
 
+  private bodyAddPathCached: boolean | undefined;
+
   private bodyAddPath(): boolean {
-    return hasAddPath(this.options, AFI_IPV4, SAFI_UNICAST);
+    return (this.bodyAddPathCached ??= hasAddPath(this.options, AFI_IPV4, SAFI_UNICAST));
   }
 
   /** Visits every announced prefix: the IPv4 NLRI field, then MP_REACH_NLRI. */
   forEachAnnounced(visit: PrefixVisitor): number {
     this.scanMp();
-    return walkNlri(this.buf, this.nlriStart, this.nlriEnd, AFI_IPV4, this.bodyAddPath(), visit) + this.walkMp(this.mpReach, visit);
+    return (
+      walkNlri(this.buf, this.nlriStart, this.nlriEnd, AFI_IPV4, this.bodyAddPath(), visit) +
+      this.walkMp(this.mpReach, visit)
+    );
   }
 
   /** Visits every withdrawn prefix: the Withdrawn Routes field, then MP_UNREACH_NLRI. */
@@ -142,14 +172,23 @@ export class UpdateMessage {
 
   announcedCount(): number {
     this.scanMp();
-    return walkNlri(this.buf, this.nlriStart, this.nlriEnd, AFI_IPV4, this.bodyAddPath()) + this.walkMp(this.mpReach);
+    return (
+      walkNlri(this.buf, this.nlriStart, this.nlriEnd, AFI_IPV4, this.bodyAddPath()) +
+      this.walkMp(this.mpReach)
+    );
   }
 
   withdrawnCount(): number {
     this.scanMp();
     return (
-      walkNlri(this.buf, this.withdrawnStart, this.withdrawnEnd, AFI_IPV4, this.bodyAddPath()) + this.walkMp(this.mpUnreach)
+      walkNlri(this.buf, this.withdrawnStart, this.withdrawnEnd, AFI_IPV4, this.bodyAddPath()) +
+      this.walkMp(this.mpUnreach)
     );
+  }
+
+  /** Number of prefixes in the IPv4 NLRI field (not MP_REACH's). */
+  bodyNlriCount(): number {
+    return walkNlri(this.buf, this.nlriStart, this.nlriEnd, AFI_IPV4, this.bodyAddPath());
   }
 
   /** IPv4 NLRI field entries (the body's, not MP_REACH's). */
@@ -194,37 +233,54 @@ export class UpdateMessage {
   }
 
   /**
-   * Decoded path attributes, with RFC 7606 errors, including a missing well-known mandatory
-   * attribute (treat-as-withdraw). Session-reset malformations are thrown.
+   * RFC 7606 checks of the attributes without decoding them (the fast path for consumers that only
+   * need to know whether the UPDATE is usable), including a missing well-known mandatory attribute.
+   * Session-reset malformations are thrown.
    */
+  check(): AttributesCheck {
+    if (this.checked) return this.checked;
+    const result = scanAttributes(this.buf, this.attrsStart, this.attrsEnd, this.options);
+    this.checked = this.withMandatoryCheck(result);
+    return this.checked;
+  }
+
+  /** Decoded path attributes, with the same checks as check(). */
   attributes(): AttributesDecodeResult {
     if (this.decoded) return this.decoded;
-    const result = decodeAttributes(this.buf, this.attrsStart, this.attrsEnd, this.options);
+    this.decoded = this.withMandatoryCheck(
+      decodeAttributes(this.buf, this.attrsStart, this.attrsEnd, this.options),
+    );
+    return this.decoded;
+  }
+
+  /** RFC 7606 3.d: an UPDATE that announces routes must carry ORIGIN, AS_PATH (and NEXT_HOP for IPv4 NLRI). */
+  private withMandatoryCheck<T extends AttributesCheck>(result: T): T {
+    this.scanMp();
     const announcesIpv4 = this.nlriEnd > this.nlriStart;
-    const reach = result.attributes.find((a) => a.name === "MP_REACH_NLRI");
-    if (announcesIpv4 || (reach && reach.name === "MP_REACH_NLRI" && (reach.nlri.length > 0 || reach.nlriRaw?.length))) {
-      const present = new Set(result.attributes.map((a) => a.code));
-      const required = announcesIpv4 ? [ATTR_ORIGIN, ATTR_AS_PATH, ATTR_NEXT_HOP] : [ATTR_ORIGIN, ATTR_AS_PATH];
-      for (const code of required) {
-        if (present.has(code)) continue;
-        // A malformed-but-present attribute was already reported; only a truly absent one is "missing".
-        if (result.errors.some((e) => e.data.length > 1 && e.data[1] === code)) continue;
-        result.errors.push(
-          new BgpError(
-            "bgp.attr.missing-well-known",
-            `missing well-known attribute ${code}`,
-            this.attrsStart,
-            ERR_UPDATE,
-            3,
-            "treat-as-withdraw",
-            Buffer.from([code]),
-          ),
-        );
-        result.action = strongerAction(result.action, "treat-as-withdraw");
-      }
+    const reach = this.mpReach;
+    const announcesMp = reach !== undefined && reach.end > reach.start;
+    if (!announcesIpv4 && !announcesMp) return result;
+    const required = announcesIpv4 ? REQUIRED_WITH_IPV4_NLRI : REQUIRED_WITH_MP_NLRI;
+    if ((result.present & required) === required) return result;
+    let errors = result.errors;
+    let action = result.action;
+    for (const code of [ATTR_ORIGIN, ATTR_AS_PATH, ATTR_NEXT_HOP]) {
+      if ((required & (1 << code)) === 0 || result.present & (1 << code)) continue;
+      // A malformed-but-present attribute was already reported; only a truly absent one is "missing".
+      if (errors.some((e) => e.data.length > 1 && e.data[1] === code)) continue;
+      const missing = new BgpError(
+        "bgp.attr.missing-well-known",
+        `missing well-known attribute ${ATTR_NAMES[code]}`,
+        this.attrsStart,
+        ERR_UPDATE,
+        3,
+        "treat-as-withdraw",
+        Buffer.from([code]),
+      );
+      errors = [...errors, missing];
+      action = strongerAction(action, "treat-as-withdraw");
     }
-    this.decoded = result;
-    return result;
+    return errors === result.errors ? result : { ...result, errors, action };
   }
 
   /**
@@ -232,7 +288,11 @@ export class UpdateMessage {
    * or one holding only an empty MP_UNREACH_NLRI for any other family.
    */
   endOfRib(): Family | undefined {
-    if (this.withdrawnEnd === this.withdrawnStart && this.attrsEnd === this.attrsStart && this.nlriEnd === this.nlriStart) {
+    if (
+      this.withdrawnEnd === this.withdrawnStart &&
+      this.attrsEnd === this.attrsStart &&
+      this.nlriEnd === this.nlriStart
+    ) {
       return { afi: AFI_IPV4, safi: SAFI_UNICAST };
     }
     if (this.withdrawnEnd !== this.withdrawnStart || this.nlriEnd !== this.nlriStart) return undefined;

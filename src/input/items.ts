@@ -1,0 +1,78 @@
+/**
+ * What every input (pcap, MRT, raw stream, and later live sessions) is turned into before decoding
+ * or replay: timestamped BGP and BMP messages with the context needed to decode them.
+ */
+import type { AttributesDecodeResult } from "../../codec/bgp/attributes.js";
+import type { BgpDecodeOptions } from "../../codec/bgp/options.js";
+
+interface Stamped {
+  tsMicros: number;
+  /** Captures: the 1-based number of the packet that completed the message (tshark's frame.number). */
+  frame?: number;
+}
+
+/** A BGP message as it travelled from `src` to `dst`; `bytes` is the whole message (header included). */
+export interface BgpItem extends Stamped {
+  kind: "bgp";
+  src: string;
+  dst: string;
+  bytes: Buffer;
+  /** How to decode it: negotiated from the session's OPENs, or given by the MRT subtype. */
+  options: BgpDecodeOptions;
+  /** Options were guessed because no OPEN of this session was seen (capture started mid-session). */
+  guessed?: boolean;
+  srcAs?: number;
+  dstAs?: number;
+}
+
+/** A BMP message from router `src` to collector `dst`; `bytes` is the whole message. */
+export interface BmpItem extends Stamped {
+  kind: "bmp";
+  src: string;
+  dst: string;
+  bytes: Buffer;
+}
+
+/** One path of a TABLE_DUMP / TABLE_DUMP_V2 RIB record. */
+export interface RibItem extends Stamped {
+  kind: "rib";
+  peer: string;
+  peerAs: number;
+  peerBgpId?: string;
+  prefix: string;
+  pathId?: number;
+  afi: number;
+  safi: number;
+  /** Decodes the path's attributes (valid only until the next item: the bytes are not kept). */
+  attributes(): AttributesDecodeResult;
+  /** Decoding options equivalent to how the attributes are encoded (TABLE_DUMP v1 is 2-octet). */
+  options: BgpDecodeOptions;
+}
+
+/** A BGP FSM state change recorded in MRT (BGP4MP STATE_CHANGE). */
+export interface StateItem extends Stamped {
+  kind: "state";
+  peer: string;
+  local: string;
+  peerAs: number;
+  localAs: number;
+  oldState: number;
+  newState: number;
+}
+
+/** Something wrong in the input that decoding continued past (or stopped at), with where. */
+export interface ProblemItem {
+  kind: "problem";
+  tsMicros?: number;
+  /** Stable machine name (e.g. "mrt.truncated", "pcap.gap"), counted in summaries. */
+  errorKind: string;
+  message: string;
+  /** Byte offset in the file, or packet number for captures. */
+  offset?: number;
+  frame?: number;
+  /** A warning is a fact worth knowing that is not an error (e.g. options guessed mid-session). */
+  warning?: boolean;
+}
+
+export type InputItem = BgpItem | BmpItem | RibItem | StateItem | ProblemItem;
+export type ItemSink = (item: InputItem) => void;
