@@ -7,28 +7,29 @@ export const AFI_IPV4 = 1;
 export const AFI_IPV6 = 2;
 export type Afi = typeof AFI_IPV4 | typeof AFI_IPV6;
 
-/** Decimal text of every byte value: formatting addresses without number-to-string conversions. */
+/** Decimal and hex text of every byte value: addresses are formatted without number conversions. */
 const DEC: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
-/** Hex text of every 16-bit group, built on first use of IPv6. */
-let hex16: string[] | undefined;
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16));
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 /** Dotted quad of the 4 bytes at `off`. */
 export function ipv4ToString(buf: Uint8Array, off: number): string {
   return DEC[buf[off]!]! + "." + DEC[buf[off + 1]!]! + "." + DEC[buf[off + 2]!]! + "." + DEC[buf[off + 3]!]!;
 }
 
-const groups = new Uint16Array(8);
+/** One 16-bit group in hex without leading zeros. */
+function group(buf: Uint8Array, off: number): string {
+  const hi = buf[off]!;
+  return hi === 0 ? HEX[buf[off + 1]!]! : HEX[hi]! + HEX2[buf[off + 1]!]!;
+}
 
 /** RFC 5952 text of the 16 bytes at `off`: lower case, longest run of >= 2 zero groups as "::". */
 export function ipv6ToString(buf: Uint8Array, off: number): string {
-  const hex = (hex16 ??= Array.from({ length: 65536 }, (_, i) => i.toString(16)));
   let bestStart = -1;
   let bestLen = 1;
   let runStart = -1;
   for (let i = 0; i < 8; i++) {
-    const g = (buf[off + 2 * i]! << 8) | buf[off + 2 * i + 1]!;
-    groups[i] = g;
-    if (g === 0) {
+    if (buf[off + 2 * i] === 0 && buf[off + 2 * i + 1] === 0) {
       if (runStart < 0) runStart = i;
       if (i - runStart + 1 > bestLen) {
         bestLen = i - runStart + 1;
@@ -36,17 +37,21 @@ export function ipv6ToString(buf: Uint8Array, off: number): string {
       }
     } else runStart = -1;
   }
-  // IPv4-mapped addresses (::ffff:0:0/96) keep the dotted quad (RFC 5952 section 5).
-  if (bestStart === 0 && bestLen === 5 && groups[5] === 0xffff)
-    return `::ffff:${ipv4ToString(buf, off + 12)}`;
   if (bestStart < 0) {
-    return `${hex[groups[0]!]}:${hex[groups[1]!]}:${hex[groups[2]!]}:${hex[groups[3]!]}:${hex[groups[4]!]}:${hex[groups[5]!]}:${hex[groups[6]!]}:${hex[groups[7]!]}`;
+    let out = group(buf, off);
+    for (let i = 1; i < 8; i++) out += ":" + group(buf, off + 2 * i);
+    return out;
+  }
+  // IPv4-mapped addresses (::ffff:0:0/96) keep the dotted quad (RFC 5952 section 5).
+  if (bestStart === 0 && bestLen === 5 && buf[off + 10] === 0xff && buf[off + 11] === 0xff) {
+    return "::ffff:" + ipv4ToString(buf, off + 12);
   }
   let out = "";
-  for (let i = 0; i < bestStart; i++) out += i === 0 ? hex[groups[i]!]! : `:${hex[groups[i]!]}`;
+  for (let i = 0; i < bestStart; i++) out += i === 0 ? group(buf, off) : ":" + group(buf, off + 2 * i);
   out += "::";
-  for (let i = bestStart + bestLen; i < 8; i++)
-    out += i === bestStart + bestLen ? hex[groups[i]!]! : `:${hex[groups[i]!]}`;
+  const after = bestStart + bestLen;
+  for (let i = after; i < 8; i++)
+    out += i === after ? group(buf, off + 2 * i) : ":" + group(buf, off + 2 * i);
   return out;
 }
 

@@ -125,6 +125,7 @@ export interface AttributeContext {
   ignoreFlags?: boolean;
 }
 
+const NO_CONTEXT: AttributeContext = Object.freeze({});
 const WELL_KNOWN = FLAG_TRANSITIVE;
 const OPTIONAL_TRANSITIVE = FLAG_OPTIONAL | FLAG_TRANSITIVE;
 const OPTIONAL = FLAG_OPTIONAL;
@@ -559,16 +560,17 @@ export function scanAttributes(
   start: number,
   end: number,
   opts: BgpDecodeOptions,
-  ctx: AttributeContext = {},
+  ctx: AttributeContext = NO_CONTEXT,
   visit?: AttributeVisitor,
 ): AttributesCheck {
   const state = SCAN;
   state.errors = NO_ERRORS;
   state.action = undefined;
   let present = 0;
-  // Attribute codes seen, as a 256-bit set (codes are one byte); reused, cleared per call.
-  const seen = SEEN;
-  seen.fill(0);
+  // Attribute codes seen: a bit set for codes below 64 in two words; codes above (rare) in SEEN_HIGH.
+  let seenLow = 0;
+  let seenMid = 0;
+  let highUsed = false;
   let off = start;
   while (off < end) {
     const flags = buf[off]!;
@@ -588,7 +590,7 @@ export function scanAttributes(
       break;
     }
     const code = buf[off + 1]!;
-    const len = headerLen === 4 ? buf.readUInt16BE(off + 2) : buf[off + 2]!;
+    const len = headerLen === 4 ? (buf[off + 2]! << 8) | buf[off + 3]! : buf[off + 2]!;
     const headerStart = off;
     const valueStart = off + headerLen;
     const valueEnd = valueStart + len;
@@ -598,9 +600,21 @@ export function scanAttributes(
       break;
     }
     off = valueEnd;
-    const word = code >> 5;
     const bit = 1 << (code & 31);
-    if (seen[word]! & bit) {
+    let repeated: boolean;
+    if (code < 32) {
+      repeated = (seenLow & bit) !== 0;
+      seenLow |= bit;
+    } else if (code < 64) {
+      repeated = (seenMid & bit) !== 0;
+      seenMid |= bit;
+    } else {
+      if (!highUsed) SEEN_HIGH.fill(0);
+      highUsed = true;
+      repeated = (SEEN_HIGH[code >> 5]! & bit) !== 0;
+      SEEN_HIGH[code >> 5]! |= bit;
+    }
+    if (repeated) {
       // RFC 7606 3.g: keep the first of a repeated attribute, except MP_(UN)REACH which is fatal.
       const fatal = code === ATTR_MP_REACH_NLRI || code === ATTR_MP_UNREACH_NLRI;
       const action = fatal ? "session-reset" : "attribute-discard";
@@ -610,7 +624,6 @@ export function scanAttributes(
       );
       continue;
     }
-    seen[word]! |= bit;
     const expected = EXPECTED_FLAGS[code]!;
     if (expected < 0 && (flags & FLAG_OPTIONAL) === 0) {
       const message = `unrecognized well-known attribute ${code}`;
@@ -642,7 +655,7 @@ export function scanAttributes(
     : { errors: state.errors, action: state.action, present };
 }
 
-const SEEN = new Int32Array(8);
+const SEEN_HIGH = new Int32Array(8);
 /** Reused by every scan (scans do not nest). */
 const SCAN: ScanState = { errors: NO_ERRORS, action: undefined };
 /** Error-free results are few (one per set of attribute types) and never changed: share them. */
@@ -684,7 +697,7 @@ export function decodeAttributes(
   start: number,
   end: number,
   opts: BgpDecodeOptions,
-  ctx: AttributeContext = {},
+  ctx: AttributeContext = NO_CONTEXT,
 ): AttributesDecodeResult {
   const attributes: PathAttribute[] = [];
   const check = scanAttributes(buf, start, end, opts, ctx, (code, flags, vs, ve, malformed) => {

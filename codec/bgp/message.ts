@@ -86,7 +86,7 @@ export function decodeHeader(
   ) {
     throw headerError(1, `BGP marker is not all ones at offset ${off}`, off);
   }
-  const length = buf.readUInt16BE(off + 16);
+  const length = (buf[off + 16]! << 8) | buf[off + 17]!;
   const type = buf[off + 18]!;
   const min = MIN_LEN[type];
   if (min === undefined)

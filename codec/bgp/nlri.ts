@@ -26,8 +26,9 @@ export type PrefixVisitor = (
 ) => void;
 
 /**
- * Walks the prefixes in buf[start, end) and returns how many there are. Throws a session-reset
- * BgpError (UPDATE 3/10 Invalid Network Field, RFC 7606 5.3) when a prefix is too long or overruns.
+ * Walks the prefixes in buf[start, end), calling `visit` for each, and returns how many there are.
+ * Throws a session-reset BgpError (UPDATE 3/10 Invalid Network Field, RFC 7606 5.3) when a prefix
+ * is too long or overruns; prefixes before it have been visited.
  */
 export function walkNlri(
   buf: Buffer,
@@ -37,37 +38,58 @@ export function walkNlri(
   addPath: boolean,
   visit?: PrefixVisitor,
 ): number {
+  if (!visit) return countNlri(buf, start, end, afi, addPath);
   const maxBits = afi === AFI_IPV4 ? 32 : 128;
   let off = start;
   let count = 0;
   while (off < end) {
     let pathId: number | undefined;
     if (addPath) {
-      if (off + 5 > end) throw nlriError("path identifier", off, buf, start, end);
-      pathId = buf.readUInt32BE(off);
+      if (off + 5 > end) throw nlriError("path identifier", off, end);
+      pathId = buf[off]! * 0x1000000 + ((buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!);
       off += 4;
     }
     const bits = buf[off]!;
-    const bytes = (bits + 7) >> 3;
-    if (bits > maxBits) {
-      throw new BgpError(
-        "bgp.nlri.length",
-        `prefix length ${bits} exceeds ${maxBits} at offset ${off}`,
-        off,
-        ERR_UPDATE,
-        10,
-        "session-reset",
-      );
-    }
-    if (off + 1 + bytes > end) throw nlriError("prefix", off, buf, start, end);
-    visit?.(afi, buf, off + 1, bits, pathId);
-    off += 1 + bytes;
+    if (bits > maxBits) throw lengthError(bits, maxBits, off);
+    const next = off + 1 + ((bits + 7) >> 3);
+    if (next > end) throw nlriError("prefix", off, end);
+    visit(afi, buf, off + 1, bits, pathId);
+    off = next;
     count++;
   }
   return count;
 }
 
-function nlriError(what: string, off: number, _buf: Buffer, _start: number, end: number): BgpError {
+/** How many prefixes buf[start, end) holds, checked as walkNlri checks them; the counting fast path. */
+export function countNlri(buf: Buffer, start: number, end: number, afi: number, addPath: boolean): number {
+  const maxBits = afi === AFI_IPV4 ? 32 : 128;
+  const idLen = addPath ? 4 : 0;
+  let off = start;
+  let count = 0;
+  while (off < end) {
+    const p = off + idLen;
+    if (p >= end) throw nlriError("path identifier", off, end);
+    const bits = buf[p]!;
+    if (bits > maxBits) throw lengthError(bits, maxBits, p);
+    off = p + 1 + ((bits + 7) >> 3);
+    if (off > end) throw nlriError("prefix", p, end);
+    count++;
+  }
+  return count;
+}
+
+function lengthError(bits: number, maxBits: number, off: number): BgpError {
+  return new BgpError(
+    "bgp.nlri.length",
+    `prefix length ${bits} exceeds ${maxBits} at offset ${off}`,
+    off,
+    ERR_UPDATE,
+    10,
+    "session-reset",
+  );
+}
+
+function nlriError(what: string, off: number, end: number): BgpError {
   return new BgpError(
     "bgp.nlri.truncated",
     `NLRI ${what} overruns its field at offset ${off} (field ends at ${end})`,

@@ -72,13 +72,13 @@ export class UpdateMessage {
     readonly options: BgpDecodeOptions,
   ) {
     if (end - start < 4) throw malformed(`UPDATE body of ${end - start} bytes, expected at least 4`, start);
-    const withdrawnLen = buf.readUInt16BE(start);
+    const withdrawnLen = (buf[start]! << 8) | buf[start + 1]!;
     this.withdrawnStart = start + 2;
     this.withdrawnEnd = this.withdrawnStart + withdrawnLen;
     // RFC 7606 4: lengths that do not add up make the message unparseable: session reset.
     if (this.withdrawnEnd + 2 > end)
       throw malformed(`withdrawn routes length ${withdrawnLen} overruns the UPDATE`, start);
-    const attrsLen = buf.readUInt16BE(this.withdrawnEnd);
+    const attrsLen = (buf[this.withdrawnEnd]! << 8) | buf[this.withdrawnEnd + 1]!;
     this.attrsStart = this.withdrawnEnd + 2;
     this.attrsEnd = this.attrsStart + attrsLen;
     if (this.attrsEnd > end)
@@ -99,18 +99,18 @@ export class UpdateMessage {
       const headerLen = flags & FLAG_EXTENDED_LENGTH ? 4 : 3;
       if (off + headerLen > end) return;
       const code = buf[off + 1]!;
-      const len = headerLen === 4 ? buf.readUInt16BE(off + 2) : buf[off + 2]!;
+      const len = headerLen === 4 ? (buf[off + 2]! << 8) | buf[off + 3]! : buf[off + 2]!;
       const v = off + headerLen;
       if (v + len > end) return; // reported by attributes()
       if (code === ATTR_MP_REACH_NLRI && this.mpReachFamily === undefined && len >= 5) {
-        const afi = buf.readUInt16BE(v);
+        const afi = (buf[v]! << 8) | buf[v + 1]!;
         const safi = buf[v + 2]!;
         this.mpReachFamily = { afi, safi };
         const nlriStart = v + 5 + buf[v + 3]!;
         if (isIpFamily(afi, safi) && nlriStart <= v + len)
           this.mpReach = { afi, safi, start: nlriStart, end: v + len };
       } else if (code === ATTR_MP_UNREACH_NLRI && this.mpUnreachFamily === undefined && len >= 3) {
-        const afi = buf.readUInt16BE(v);
+        const afi = (buf[v]! << 8) | buf[v + 1]!;
         const safi = buf[v + 2]!;
         this.mpUnreachFamily = { afi, safi };
         if (isIpFamily(afi, safi)) this.mpUnreach = { afi, safi, start: v + 3, end: v + len };

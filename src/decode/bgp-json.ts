@@ -3,13 +3,17 @@
  * (`type`, and for UPDATEs `announced` / `withdrawn` as "prefix/len" strings plus `attributes`).
  */
 import {
-  asPathToString,
-  communityToString,
+  AS_CONFED_SEQUENCE,
+  AS_CONFED_SET,
+  AS_SEQUENCE,
+  AS_SET,
+  WELL_KNOWN_COMMUNITIES,
   extCommunityToString,
   largeCommunityToString,
   notificationNames,
   openAsn,
   routeAttributes,
+  type AsPathSegment,
   type BgpMessage,
   type Capability,
   type OpenMessage,
@@ -17,48 +21,91 @@ import {
   type UpdateMessage,
 } from "../../codec/bgp/index.js";
 import type { BgpError } from "../../codec/errors.js";
-import { prefixToString } from "../../codec/ip.js";
+import { memoryWriter, type LineWriter } from "../core/line-writer.js";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
 /**
- * The route attributes as JSON text. Built by hand: this runs for every UPDATE and RIB entry of a
- * decode, and every value here is a number or a string that needs no escaping (addresses,
- * AS paths, community text, hex).
+ * The route attributes as a JSON object, written straight to the output: this runs for every UPDATE
+ * and RIB entry of a decode, and every value is a number or text that needs no escaping
+ * (addresses, AS numbers, community names, hex).
  */
-export function attributesJsonText(a: RouteAttributes): string {
-  let o = "";
-  const add = (key: string, value: string): void => {
-    o += o === "" ? `"${key}":${value}` : `,"${key}":${value}`;
+export function writeAttributesJson(w: LineWriter, a: RouteAttributes): void {
+  let first = true;
+  const key = (name: string): LineWriter => {
+    w.ascii(first ? `{"${name}":` : `,"${name}":`);
+    first = false;
+    return w;
   };
-  if (a.origin !== undefined) add("origin", `"${a.origin}"`);
-  if (a.asPath !== undefined) add("as_path", `"${asPathToString(a.asPath)}"`);
-  if (a.nextHop !== undefined) add("next_hop", `"${a.nextHop}"`);
-  if (a.mpNextHops !== undefined) add("mp_next_hops", stringList(a.mpNextHops));
-  if (a.med !== undefined) add("med", String(a.med));
-  if (a.localPref !== undefined) add("local_pref", String(a.localPref));
-  if (a.atomicAggregate) add("atomic_aggregate", "true");
-  if (a.aggregator) add("aggregator", `{"asn":${a.aggregator.asn},"address":"${a.aggregator.address}"}`);
-  if (a.communities) add("communities", stringList(a.communities.map(communityToString)));
+  if (a.origin !== undefined) key("origin").ascii(`"${a.origin}"`);
+  if (a.asPath !== undefined) {
+    key("as_path").char(34);
+    writeAsPath(w, a.asPath);
+    w.char(34);
+  }
+  if (a.nextHop !== undefined) key("next_hop").ascii(`"${a.nextHop}"`);
+  if (a.mpNextHops !== undefined) writeStrings(key("mp_next_hops"), a.mpNextHops);
+  if (a.med !== undefined) key("med").int(a.med);
+  if (a.localPref !== undefined) key("local_pref").int(a.localPref);
+  if (a.atomicAggregate) key("atomic_aggregate").ascii("true");
+  if (a.aggregator) {
+    key("aggregator").ascii(`{"asn":`).int(a.aggregator.asn).ascii(`,"address":"${a.aggregator.address}"}`);
+  }
+  if (a.communities) {
+    key("communities").char(91);
+    a.communities.forEach((c, i) => {
+      if (i > 0) w.char(44);
+      const name = WELL_KNOWN_COMMUNITIES[c];
+      if (name) w.ascii(`"${name}"`);
+      else
+        w.char(34)
+          .int(c >>> 16)
+          .char(58)
+          .int(c & 0xffff)
+          .char(34);
+    });
+    w.char(93);
+  }
   if (a.largeCommunities)
-    add("large_communities", stringList(a.largeCommunities.map(largeCommunityToString)));
-  if (a.extCommunities) add("ext_communities", stringList(a.extCommunities.map(extCommunityToString)));
-  if (a.originatorId !== undefined) add("originator_id", `"${a.originatorId}"`);
-  if (a.clusterList) add("cluster_list", stringList(a.clusterList));
-  if (a.otc !== undefined) add("otc", String(a.otc));
+    writeStrings(key("large_communities"), a.largeCommunities.map(largeCommunityToString));
+  if (a.extCommunities) writeStrings(key("ext_communities"), a.extCommunities.map(extCommunityToString));
+  if (a.originatorId !== undefined) key("originator_id").ascii(`"${a.originatorId}"`);
+  if (a.clusterList) writeStrings(key("cluster_list"), a.clusterList);
+  if (a.otc !== undefined) key("otc").int(a.otc);
   if (a.unknown) {
-    add(
-      "unknown",
+    key("unknown").ascii(
       `[${a.unknown.map((u) => `{"code":${u.code},"flags":${u.flags},"value":"${u.value.toString("hex")}"}`).join(",")}]`,
     );
   }
-  return `{${o}}`;
+  w.ascii(first ? "{}" : "}");
 }
 
+/** The AS path text of asPathToString, written digit by digit. */
+function writeAsPath(w: LineWriter, segments: readonly AsPathSegment[]): void {
+  segments.forEach((s, i) => {
+    if (i > 0) w.char(32);
+    const [open, sep, close] = SEGMENT_PUNCTUATION[s.type] ?? SEGMENT_PUNCTUATION[AS_SEQUENCE]!;
+    if (open) w.char(open);
+    for (let j = 0; j < s.asns.length; j++) {
+      if (j > 0) w.char(sep);
+      w.int(s.asns[j]!);
+    }
+    if (close) w.char(close);
+  });
+}
+
+/** Opening, separating and closing characters of each segment type, as asPathToString writes them. */
+const SEGMENT_PUNCTUATION: Record<number, [number, number, number]> = {
+  [AS_SEQUENCE]: [0, 32, 0],
+  [AS_SET]: [123, 44, 125], // {a,b}
+  [AS_CONFED_SEQUENCE]: [40, 32, 41], // (a b)
+  [AS_CONFED_SET]: [91, 44, 93], // [a,b]
+};
+
 /** A JSON array of strings that need no escaping. */
-function stringList(values: readonly string[]): string {
-  return values.length === 0 ? "[]" : `["${values.join('","')}"]`;
+function writeStrings(w: LineWriter, values: readonly string[]): void {
+  w.ascii(values.length === 0 ? "[]" : `["${values.join('","')}"]`);
 }
 
 export function errorJson(e: BgpError): JsonObject {
@@ -66,40 +113,38 @@ export function errorJson(e: BgpError): JsonObject {
 }
 
 /**
- * An UPDATE's JSON fields as text, without braces: `"type":"UPDATE","announced":[...],
- * "withdrawn":[...]` (+ `announced_path_ids` / `withdrawn_path_ids` with ADD-PATH), `"attributes"`,
- * `end_of_rib` and `errors` / `error_action` when there are any.
+ * An UPDATE's JSON fields, without braces: `"type":"UPDATE","announced":[...],"withdrawn":[...]`
+ * (+ `announced_path_ids` / `withdrawn_path_ids` with ADD-PATH), `"attributes"`, `end_of_rib`, and
+ * `errors` / `error_action` when there are any.
  */
-export function updateFieldsJson(u: UpdateMessage, type = "UPDATE"): string {
-  let announced = "";
-  let announcedIds = "";
-  let withdrawn = "";
-  let withdrawnIds = "";
-  u.forEachAnnounced((afi, buf, off, bits, pathId) => {
-    announced +=
-      announced === ""
-        ? `"${prefixToString(afi, buf, off, bits)}"`
-        : `,"${prefixToString(afi, buf, off, bits)}"`;
-    if (pathId !== undefined) announcedIds += announcedIds === "" ? String(pathId) : `,${pathId}`;
-  });
-  u.forEachWithdrawn((afi, buf, off, bits, pathId) => {
-    withdrawn +=
-      withdrawn === ""
-        ? `"${prefixToString(afi, buf, off, bits)}"`
-        : `,"${prefixToString(afi, buf, off, bits)}"`;
-    if (pathId !== undefined) withdrawnIds += withdrawnIds === "" ? String(pathId) : `,${pathId}`;
-  });
+export function writeUpdateFields(w: LineWriter, u: UpdateMessage, type = "UPDATE"): void {
+  let ids: number[] | undefined;
+  let n = 0;
+  const prefix = (afi: number, buf: Buffer, off: number, bits: number, pathId: number | undefined): void => {
+    if (n++ > 0) w.char(44);
+    w.char(34).prefix(afi, buf, off, bits).char(34);
+    if (pathId !== undefined) (ids ??= []).push(pathId);
+  };
+  w.ascii(`"type":"${type}","announced":[`);
+  u.forEachAnnounced(prefix);
+  const announcedIds = ids;
+  ids = undefined;
+  n = 0;
+  w.ascii(`],"withdrawn":[`);
+  u.forEachWithdrawn(prefix);
+  w.char(93);
+  if (announcedIds) w.ascii(`,"announced_path_ids":[${announcedIds.join(",")}]`);
+  if (ids) w.ascii(`,"withdrawn_path_ids":[${(ids as number[]).join(",")}]`);
   const decoded = u.attributes();
-  let o = `"type":"${type}","announced":[${announced}],"withdrawn":[${withdrawn}]`;
-  if (announcedIds !== "") o += `,"announced_path_ids":[${announcedIds}]`;
-  if (withdrawnIds !== "") o += `,"withdrawn_path_ids":[${withdrawnIds}]`;
-  o += `,"attributes":${attributesJsonText(routeAttributes(decoded.attributes, u.options))}`;
+  w.ascii(`,"attributes":`);
+  writeAttributesJson(w, routeAttributes(decoded.attributes, u.options));
   const eor = u.endOfRib();
-  if (eor) o += `,"end_of_rib":{"afi":${eor.afi},"safi":${eor.safi}}`;
+  if (eor) w.ascii(`,"end_of_rib":{"afi":${eor.afi},"safi":${eor.safi}}`);
   if (decoded.errors.length) {
-    o += `,"errors":${JSON.stringify(decoded.errors.map(errorJson))},"error_action":${JSON.stringify(decoded.action ?? null)}`;
+    w.text(
+      `,"errors":${JSON.stringify(decoded.errors.map(errorJson))},"error_action":${JSON.stringify(decoded.action ?? null)}`,
+    );
   }
-  return o;
 }
 
 function capabilityJson(c: Capability): JsonObject {
@@ -120,11 +165,16 @@ export function openJson(m: OpenMessage): JsonObject {
   };
 }
 
-/** Any BGP message as JSON fields (type first). UPDATEs are cheaper as text: see updateFieldsJson. */
+/** Any BGP message as a JSON object (type first); decode output writes UPDATEs with writeUpdateFields. */
 export function bgpMessageJson(m: BgpMessage): JsonObject {
   switch (m.type) {
-    case "UPDATE":
-      return JSON.parse(`{${updateFieldsJson(m)}}`) as JsonObject;
+    case "UPDATE": {
+      const { writer, text } = memoryWriter();
+      writer.char(123);
+      writeUpdateFields(writer, m);
+      writer.char(125);
+      return JSON.parse(text()) as JsonObject;
+    }
     case "OPEN":
       return openJson(m);
     case "NOTIFICATION": {

@@ -16,10 +16,10 @@ import type { LineWriter } from "../core/line-writer.js";
 import { formatTimestamp } from "../core/time.js";
 import type { BgpItem, BmpItem, InputItem, RibItem } from "../input/items.js";
 import {
-  attributesJsonText,
+  writeAttributesJson,
   bgpMessageJson,
   errorJson,
-  updateFieldsJson,
+  writeUpdateFields,
   type JsonObject,
 } from "./bgp-json.js";
 import { bmpMessageJson, peerHeaderJson } from "./bmp-json.js";
@@ -128,12 +128,12 @@ export class Decoder {
 
   private bgpItem(item: BgpItem): void {
     this.summary.messages++;
-    const ts = this.out ? formatTimestamp(item.tsMicros) : "";
     let msg: BgpMessage;
     try {
-      msg = decodeMessage(item.bytes, 0, item.options);
+      msg = decodeMessage(item.bytes, item.offset, item.options);
       if (msg instanceof UpdateMessage) this.countUpdate(msg);
     } catch (e) {
+      const ts = formatTimestamp(item.tsMicros);
       this.fail(e, `${ts} BGP message from ${item.src}`);
       if (this.out && this.format === "json")
         this.out.line(JSON.stringify(this.errorLine(ts, "bgp", item, e)));
@@ -141,23 +141,29 @@ export class Decoder {
     }
     if (!this.out) return;
     if (this.format === "json") {
-      let head = `{"ts":"${ts}","transport":"bgp","src":"${item.src}","dst":"${item.dst}"`;
-      if (item.frame !== undefined) head += `,"frame":${item.frame}`;
-      if (item.srcAs !== undefined) head += `,"src_as":${item.srcAs}`;
-      if (item.dstAs !== undefined) head += `,"dst_as":${item.dstAs}`;
-      if (msg instanceof UpdateMessage) this.out.line(`${head},${updateFieldsJson(msg)}}`);
-      else this.out.line(`${head},${JSON.stringify(bgpMessageJson(msg)).slice(1)}`);
+      const w = this.out;
+      w.ascii('{"ts":"').timestamp(item.tsMicros).ascii('","transport":"bgp","src":"').ascii(item.src);
+      w.ascii('","dst":"').ascii(item.dst).char(34);
+      if (item.frame !== undefined) w.ascii(`,"frame":`).int(item.frame);
+      if (item.srcAs !== undefined) w.ascii(`,"src_as":`).int(item.srcAs);
+      if (item.dstAs !== undefined) w.ascii(`,"dst_as":`).int(item.dstAs);
+      w.char(44);
+      if (msg instanceof UpdateMessage) {
+        writeUpdateFields(w, msg);
+        w.char(125);
+      } else w.text(JSON.stringify(bgpMessageJson(msg)).slice(1));
+      w.newline();
       return;
     }
-    const head = `${ts}|BGP`;
-    if (msg instanceof UpdateMessage) this.updateLines(`${head}`, item.src, item.srcAs, msg, "");
+    const head = `${formatTimestamp(item.tsMicros)}|BGP`;
+    if (msg instanceof UpdateMessage) this.updateLines(head, item.src, item.srcAs, msg, "");
     else this.out.line(messageLine(`${head}|${item.src}|${item.dst}`, msg));
   }
 
   private errorLine(ts: string, transport: string, item: BgpItem | BmpItem, e: unknown): JsonObject {
     const type =
       transport === "bgp"
-        ? (MESSAGE_NAMES[item.bytes[18] ?? 0] ?? "UNKNOWN")
+        ? (MESSAGE_NAMES[item.bytes[(item as BgpItem).offset + 18] ?? 0] ?? "UNKNOWN")
         : (BMP_TYPE_NAMES[item.bytes[5] ?? 255] ?? "UNKNOWN");
     const error: JsonObject =
       e instanceof BgpError
@@ -222,13 +228,15 @@ export class Decoder {
     if (msg.type === "TERMINATION") this.bmp.routerGone(item.src);
     if (!this.out) return;
     if (this.format === "json") {
-      let head = `{"ts":"${ts}","transport":"bmp","src":"${item.src}","dst":"${item.dst}"`;
-      if (item.frame !== undefined) head += `,"frame":${item.frame}`;
+      const w = this.out;
+      w.ascii(`{"ts":"${ts}","transport":"bmp","src":"${item.src}","dst":"${item.dst}"`);
+      if (item.frame !== undefined) w.ascii(`,"frame":`).int(item.frame);
       if (update && msg.type === "ROUTE-MONITORING") {
-        this.out.line(
-          `${head},"peer":${JSON.stringify(peerHeaderJson(msg.peer))},${updateFieldsJson(update, msg.type)}}`,
-        );
-      } else this.out.line(`${head},${JSON.stringify(bmpMessageJson(msg)).slice(1)}`);
+        w.ascii(`,"peer":${JSON.stringify(peerHeaderJson(msg.peer))},`);
+        writeUpdateFields(w, update, msg.type);
+        w.char(125);
+      } else w.char(44).text(JSON.stringify(bmpMessageJson(msg)).slice(1));
+      w.newline();
       return;
     }
     if (update && msg.type === "ROUTE-MONITORING") {
@@ -260,13 +268,16 @@ export class Decoder {
     const attrs = routeAttributes(decoded.attributes, item.options);
     const ts = formatTimestamp(item.tsMicros);
     if (this.format === "json") {
-      let line =
-        `{"ts":"${ts}","transport":"mrt","src":"${item.peer}","dst":null,"type":"RIB","src_as":${item.peerAs},` +
-        `"announced":["${item.prefix}"],"withdrawn":[]`;
-      if (item.pathId !== undefined) line += `,"announced_path_ids":[${item.pathId}]`;
-      line += `,"attributes":${attributesJsonText(attrs)}`;
-      if (decoded.errors.length) line += `,"errors":${JSON.stringify(decoded.errors.map(errorJson))}`;
-      this.out.line(`${line}}`);
+      const w = this.out;
+      w.ascii(`{"ts":"${ts}","transport":"mrt","src":"${item.peer}","dst":null,"type":"RIB","src_as":`).int(
+        item.peerAs,
+      );
+      w.ascii(`,"announced":["${item.prefix}"],"withdrawn":[]`);
+      if (item.pathId !== undefined) w.ascii(`,"announced_path_ids":[`).int(item.pathId).char(93);
+      w.ascii(`,"attributes":`);
+      writeAttributesJson(w, attrs);
+      if (decoded.errors.length) w.text(`,"errors":${JSON.stringify(decoded.errors.map(errorJson))}`);
+      w.char(125).newline();
     } else {
       this.out.line(
         `${ts}|RIB|B|${item.peer}|${item.peerAs}|${item.prefix}|${routeTail(attrs, item.afi === 2)}`,

@@ -68,6 +68,7 @@ export async function readCaptureItems(
         src: ev.src,
         dst: ev.dst,
         bytes: ev.bytes,
+        offset: 0,
         options: ctx.options,
         ...(ctx.guessed ? { guessed: true } : {}),
       });

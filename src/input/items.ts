@@ -11,12 +11,16 @@ interface Stamped {
   frame?: number;
 }
 
-/** A BGP message as it travelled from `src` to `dst`; `bytes` is the whole message (header included). */
+/**
+ * A BGP message as it travelled from `src` to `dst`: the whole message (header included) starts at
+ * `bytes[offset]` (its length is in its header). Only valid until the next item.
+ */
 export interface BgpItem extends Stamped {
   kind: "bgp";
   src: string;
   dst: string;
   bytes: Buffer;
+  offset: number;
   /** How to decode it: negotiated from the session's OPENs, or given by the MRT subtype. */
   options: BgpDecodeOptions;
   /** Options were guessed because no OPEN of this session was seen (capture started mid-session). */

@@ -18,15 +18,9 @@ import type { ItemSink } from "./items.js";
 const V1_OPTIONS = Object.freeze({ as4: false });
 const V2_OPTIONS = Object.freeze({ as4: true });
 
-/** End of the last complete record in buf[start, end). */
-function completeEnd(buf: Buffer, start: number, end: number): number {
-  let off = start;
-  while (off + MRT_HEADER_LEN <= end) {
-    const next = off + MRT_HEADER_LEN + buf.readUInt32BE(off + 8);
-    if (next > end) break;
-    off = next;
-  }
-  return off;
+/** Whether a whole record starts at `off` in buf[.., end). */
+function fits(buf: Buffer, off: number, end: number): boolean {
+  return off + MRT_HEADER_LEN <= end && off + MRT_HEADER_LEN + buf.readUInt32BE(off + 8) <= end;
 }
 
 export async function readMrtItems(reader: ByteReader, sink: ItemSink): Promise<void> {
@@ -43,9 +37,23 @@ export async function readMrtItems(reader: ByteReader, sink: ItemSink): Promise<
       });
       return;
     }
-    const end = completeEnd(reader.buf, reader.start, reader.end);
-    const records = new MrtReader(reader.buf.subarray(0, end), reader.start);
-    for (let rec = records.next(); rec; rec = records.next()) {
+    const records = new MrtReader(reader.buf.subarray(0, reader.end), reader.start);
+    // Read every record that is whole in the buffer; the rest waits for the next read.
+    for (let at = reader.start; fits(reader.buf, at, reader.end); at = records.offset) {
+      let rec;
+      try {
+        rec = records.next()!;
+      } catch (e) {
+        // A record too short for its own header fields: the framing cannot be trusted past it.
+        if (!(e instanceof CodecError)) throw e;
+        sink({
+          kind: "problem",
+          errorKind: e.kind,
+          offset: reader.offsetOf(at),
+          message: `offset ${reader.offsetOf(at)}: ${e.message}`,
+        });
+        return;
+      }
       const offset = reader.offsetOf(rec.offset);
       let decoded;
       try {
@@ -75,7 +83,8 @@ export async function readMrtItems(reader: ByteReader, sink: ItemSink): Promise<
             dst: decoded.local ? decoded.peerIp : decoded.localIp,
             srcAs: decoded.local ? decoded.localAs : decoded.peerAs,
             dstAs: decoded.local ? decoded.peerAs : decoded.localAs,
-            bytes: decoded.bgp,
+            bytes: decoded.buf,
+            offset: decoded.bgpStart,
             options: decoded.options,
           });
           break;
@@ -140,7 +149,7 @@ export async function readMrtItems(reader: ByteReader, sink: ItemSink): Promise<
           break;
       }
     }
-    reader.skip(end - reader.start);
+    reader.skip(records.offset - reader.start);
   }
   if (reader.available > 0) {
     sink({

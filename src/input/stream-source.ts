@@ -40,6 +40,7 @@ export async function readStreamItems(
         tsMicros: 0,
         src: "",
         dst: "",
+        offset: 0,
         bytes,
         options: guessOptions(bytes),
         guessed: true,
