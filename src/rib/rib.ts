@@ -35,6 +35,7 @@ export class Rib {
   private readonly pool = new AttributePool();
   private readonly peerEntries = new Map<string, PeerEntry>();
   private readonly listeners: RouteListener[] = [];
+  private readonly syncedPeers = new Set<string>();
 
   onRoute(listener: RouteListener): void {
     this.listeners.push(listener);
@@ -61,9 +62,20 @@ export class Rib {
   /**
    * Applies a decoded UPDATE from `peer`. Throws the codec's BgpError when the message needs a
    * session reset (nothing is applied then).
+   *
+   * `monitoring`: the UPDATE is a copy reported by BMP, not a route offered to us. A missing
+   * well-known attribute then does not withdraw the route (RFC 7606 protects a speaker's own RIB;
+   * a monitor must show what the router has): FRR reports IPv4 routes with an IPv6 next hop without
+   * NEXT_HOP, GoBGP reports local Loc-RIB routes without AS_PATH. Such errors are still returned.
    */
-  apply(peer: PeerRef, u: UpdateMessage, tsMicros: number): ApplyResult {
+  apply(peer: PeerRef, u: UpdateMessage, tsMicros: number, monitoring = false): ApplyResult {
     const decoded = u.attributes();
+    const withdraws =
+      decoded.action === "treat-as-withdraw" &&
+      (!monitoring ||
+        decoded.errors.some(
+          (e) => e.action === "treat-as-withdraw" && e.kind !== "bgp.attr.missing-well-known",
+        ));
     const { table } = this.entry(peer);
     const result: ApplyResult = {
       announced: 0,
@@ -85,7 +97,7 @@ export class Rib {
 
     for (const [prefix, pathId] of withdrawn)
       if (this.remove(table, peer, prefix, pathId, tsMicros)) result.withdrawn++;
-    if (decoded.action === "treat-as-withdraw") {
+    if (withdraws) {
       result.treatAsWithdraw = true;
       for (const [prefix, pathId] of announced)
         if (this.remove(table, peer, prefix, pathId, tsMicros)) result.withdrawn++;
@@ -156,6 +168,7 @@ export class Rib {
     for (const p of [...e.table.values()])
       if (this.remove(e.table, e.peer, p.prefix, p.pathId, tsMicros)) n++;
     this.peerEntries.delete(peerId);
+    this.syncedPeers.delete(peerId);
     return n;
   }
 
@@ -182,6 +195,19 @@ export class Rib {
       if (this.remove(e.table, e.peer, p.prefix, p.pathId, tsMicros)) n++;
     }
     return n;
+  }
+
+  /**
+   * Marks a peer's initial table as complete (End-of-RIB, or a BMP initial dump gone quiet): until
+   * then a route it does not have yet is not evidence of a missing route.
+   */
+  setSynced(peerId: string, synced = true): void {
+    if (synced) this.syncedPeers.add(peerId);
+    else this.syncedPeers.delete(peerId);
+  }
+
+  isSynced(peerId: string): boolean {
+    return this.syncedPeers.has(peerId);
   }
 
   peers(): PeerRef[] {
