@@ -50,6 +50,21 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly alertmanagerSends = new Counter({
+    name: "routewatch_alertmanager_sends_total",
+    help: "POSTs to Alertmanager by URL and outcome (ok, error)",
+    labelNames: ["url", "outcome"] as const,
+    registers: [this.registry],
+  });
+
+  readonly convergenceSeconds = new Histogram({
+    name: "routewatch_convergence_seconds",
+    help: "Time from a Local service's endpoint change to the route change that matches it",
+    labelNames: ["namespace", "service"] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+
   readonly updateApplySeconds = new Histogram({
     name: "routewatch_update_apply_seconds",
     help: "Time to decode and apply one UPDATE to the RIB",

@@ -45,6 +45,14 @@ export class Rib {
     for (const l of this.listeners) l(e);
   }
 
+  /**
+   * Registers a peer whose session is up, before it has sent anything: an empty table is evidence
+   * too (the peer announces nothing), unlike an unknown peer.
+   */
+  addPeer(peer: PeerRef): void {
+    this.entry(peer);
+  }
+
   /** Interned attribute sets held. */
   get attributeSets(): number {
     return this.pool.size;

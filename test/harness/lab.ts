@@ -28,13 +28,13 @@ export async function waitFor<T>(
   check: () => T | Promise<T>,
   timeoutMs = 20_000,
   everyMs = 50,
-): Promise<T> {
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await check();
-      if (v) return v;
+      if (v) return v as NonNullable<T>;
     } catch (e) {
       last = e;
     }
@@ -340,6 +340,7 @@ function foreground(
   cmd: string,
   args: string[],
   env: Record<string, string> = {},
+  keepDir = false,
 ): Daemon {
   const child: ChildProcess = spawn(cmd, args, {
     cwd: dir,
@@ -362,7 +363,7 @@ function foreground(
           20,
         ).catch(() => child.kill("SIGKILL"));
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (!keepDir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -492,4 +493,54 @@ export function startExabgp(o: ExabgpOptions): Daemon {
     "exabgp.cli.enable": "false",
     "exabgp.tcp.port": String(o.neighbor.port ?? 179),
   });
+}
+
+export interface Alertmanager extends Daemon {
+  url: string;
+  /** GET /api/v2/alerts (active, not silenced/inhibited). */
+  alerts(): Promise<
+    {
+      labels: Record<string, string>;
+      annotations: Record<string, string>;
+      startsAt: string;
+      endsAt: string;
+      generatorURL?: string;
+    }[]
+  >;
+}
+
+/** Debian's prometheus-alertmanager on 127.0.0.1:`port`, with one receiver that sends nowhere. */
+export function startAlertmanager(port: number, existingDir?: string): Alertmanager {
+  const keepDir = existingDir !== undefined;
+  const dir = existingDir ?? workDir(`am${port}`);
+  writeFileSync(
+    join(dir, "am.yml"),
+    'route: { receiver: "null", group_wait: 1s, group_interval: 1s }\nreceivers: [ { name: "null" } ]\n',
+  );
+  const url = `http://127.0.0.1:${port}`;
+  // The caller may restart it on the same dir (state kept): the dir is removed only when it made it.
+  const d = foreground(
+    "alertmanager",
+    dir,
+    "prometheus-alertmanager",
+    [
+      `--config.file=${join(dir, "am.yml")}`,
+      `--storage.path=${join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--cluster.listen-address=",
+    ],
+    {},
+    keepDir,
+  );
+  return {
+    ...d,
+    url,
+    async alerts() {
+      const res = await fetch(`${url}/api/v2/alerts?active=true&silenced=false&inhibited=false`, {
+        signal: AbortSignal.timeout(5000),
+      });
+      if (!res.ok) throw new Error(`Alertmanager GET alerts: HTTP ${res.status}`);
+      return (await res.json()) as Awaited<ReturnType<Alertmanager["alerts"]>>;
+    },
+  };
 }

@@ -1,0 +1,30 @@
+/** What every rule gets to look at. */
+import type { ServiceState, ServiceView } from "../../inventory/types.js";
+import type { RouteFacts } from "../facts.js";
+
+export interface RuleContext {
+  view: ServiceView;
+  facts: RouteFacts;
+  /** Host routes (/32, /128) present in any view, for rules that look for routes nobody expects. */
+  hostRoutes: Iterable<string>;
+}
+
+/** LoadBalancer services that have an address. */
+export function loadBalancers(view: ServiceView): ServiceState[] {
+  return view.services.filter((s) => s.type === "LoadBalancer" && s.ips.length > 0);
+}
+
+/** "10.208.1.5" -> "10.208.1.5/32"; IPv6 -> "/128". */
+export function hostPrefix(ip: string): string {
+  return ip.includes(":") ? `${ip}/128` : `${ip}/32`;
+}
+
+export function serviceLabels(s: ServiceState): { namespace: string; service: string } {
+  return { namespace: s.namespace, service: s.name };
+}
+
+/** "node1, node2" or "none". */
+export function list(items: Iterable<string>): string {
+  const a = [...items].sort();
+  return a.length ? a.join(", ") : "none";
+}
