@@ -438,14 +438,16 @@ function mpFamilies(open: OpenMessage): Family[] {
 export function negotiate(local: OpenMessage, remote: OpenMessage): Negotiated {
   const has = (o: OpenMessage, name: Capability["name"]): boolean =>
     o.capabilities.some((c) => c.name === name);
+  // RFC 4760 8: a speaker that sends no multiprotocol capability speaks IPv4 unicast only.
+  const ipv4Only: Family[] = [{ afi: 1, safi: SAFI_UNICAST }];
   const localFamilies = mpFamilies(local);
   const remoteFamilies = mpFamilies(remote);
-  let families: Family[];
-  if (localFamilies.length === 0 && remoteFamilies.length === 0) families = [{ afi: 1, safi: SAFI_UNICAST }];
-  else {
-    const remoteKeys = new Set(remoteFamilies.map((f) => familyKey(f.afi, f.safi)));
-    families = localFamilies.filter((f) => remoteKeys.has(familyKey(f.afi, f.safi)));
-  }
+  const remoteKeys = new Set(
+    (remoteFamilies.length ? remoteFamilies : ipv4Only).map((f) => familyKey(f.afi, f.safi)),
+  );
+  const families = (localFamilies.length ? localFamilies : ipv4Only).filter((f) =>
+    remoteKeys.has(familyKey(f.afi, f.safi)),
+  );
   const localModes = addPathModes(local);
   const remoteModes = addPathModes(remote);
   const addPathReceive = new Set<number>();

@@ -48,7 +48,7 @@ export function* decodeCapture(buf: Buffer, opts: CaptureOptions = {}): Generato
   const reader = new CaptureReader(opts);
   for (const rec of readRecords(buf)) {
     if (rec.kind === "truncated-file") {
-      reader.problem("truncated-file", rec.message);
+      reader.truncatedFile(rec.message);
       break;
     }
     reader.packet(rec);
@@ -97,6 +97,16 @@ class CaptureReader {
     };
     if (bytes !== undefined) event.bytes = bytes;
     this.out.push(event);
+  }
+
+  /** The file ends inside the record of the next packet: that packet (not the last whole one) is named. */
+  truncatedFile(message: string): void {
+    this.out.push({
+      kind: "truncated-file",
+      tsMicros: this.clock.tsMicros,
+      frame: this.clock.frame + 1,
+      message: `capture truncated: ${message}`,
+    });
   }
 
   packet(rec: PacketRecord): void {

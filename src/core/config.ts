@@ -7,6 +7,7 @@ import { networkInterfaces } from "node:os";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { parseIp, parsePrefix } from "../../codec/ip.js";
+import { OperatorError } from "./errors.js";
 
 /** "ADDR:PORT" or "[IPv6]:PORT" as host and port. */
 export interface Endpoint {
@@ -19,7 +20,8 @@ export function parseEndpoint(text: string): Endpoint | undefined {
   if (!m) return undefined;
   const host = m[1] ?? m[2]!;
   const port = Number(m[3]);
-  if (!parseIp(host) || port < 1 || port > 65535) return undefined;
+  // Port 0 asks the system for a free port (tests; the bound port is logged and served by the API).
+  if (!parseIp(host) || port > 65535) return undefined;
   return { host, port };
 }
 
@@ -95,6 +97,16 @@ export const configSchema = z
         gracefulRestartTime: z.number().int().min(0).max(4095).default(120),
         /** Seconds between connection attempts to `connect: true` peers. */
         connectRetry: seconds.default(30),
+        /** Seconds a new connection may wait for the peer's OPEN (RFC 4271 8.2.2: 4 minutes). */
+        openHoldTime: z.number().int().min(1).default(240),
+        /** Connections from one address that may wait for their OPEN at once; more are refused. */
+        maxPendingConnections: z.number().int().min(1).default(16),
+        /** Seconds without an UPDATE after which a peer that sends no End-of-RIB counts as synced. */
+        syncQuiet: seconds.default(5),
+        /** Seconds a peer's connections are refused after a max-prefix Cease (RFC 4486). */
+        maxPrefixIdleHold: seconds.default(60),
+        /** Upper bound in seconds on keeping stale routes after a graceful restart re-establishes (RFC 4724 4.2). */
+        stalePathTime: z.number().int().min(1).default(360),
       })
       .strict()
       .prefault({}),
@@ -111,6 +123,68 @@ export const configSchema = z
     http: z
       .object({
         listen: endpoint.default({ host: "0.0.0.0", port: 9179 }),
+        /** How Alertmanager and people reach this API (for generatorURL links); default from listen. */
+        externalUrl: z.url().optional(),
+      })
+      .strict()
+      .prefault({}),
+    inventory: z
+      .object({
+        /** A kubectl List (JSON/YAML) or a JSON Lines watch-event timeline, instead of the API server. */
+        file: z.string().optional(),
+        /** Watch the Kubernetes API (kubeconfig, KUBECONFIG or in-cluster). */
+        kubernetes: z.boolean().default(false),
+        kubeconfig: z.string().optional(),
+      })
+      .strict()
+      .prefault({}),
+    record: z
+      .object({
+        /** Directory for recordings (BGP as MRT, BMP as received, inventory changes); unset: no recording. */
+        dir: z.string().optional(),
+        /** Seconds after which a new file is started. */
+        rotateSeconds: z.number().min(1).default(3600),
+        /** Size in bytes after which a new file is started. */
+        rotateBytes: z
+          .number()
+          .int()
+          .min(4096)
+          .default(64 * 1024 * 1024),
+        /** Files older than this many seconds are deleted. */
+        keepSeconds: z
+          .number()
+          .min(1)
+          .default(7 * 24 * 3600),
+        /** The oldest files are deleted while all recordings together exceed this many bytes. */
+        keepBytes: z
+          .number()
+          .int()
+          .min(1)
+          .default(1024 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
+    alerts: z
+      .object({
+        /** Seconds a condition must hold before it fires. */
+        grace: seconds.default(5),
+        /** Alertmanager base URLs (v2 API). */
+        alertmanager: z.array(z.url()).default([]),
+        /** Seconds between re-sends of firing alerts. */
+        resend: z.number().min(1).default(60),
+        /** Seconds after an endpoint change before SlowConvergence fires. */
+        slowConvergence: z.number().min(1).default(30),
+        flap: z
+          .object({
+            penalty: z.number().positive().default(1000),
+            changePenalty: z.number().min(0).default(500),
+            halfLife: z.number().positive().default(900),
+            suppress: z.number().positive().default(2000),
+            reuse: z.number().positive().default(750),
+            maxPenalty: z.number().positive().default(12000),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -121,7 +195,7 @@ export type Config = z.infer<typeof configSchema> & { routerId: string };
 export type PeerConfig = z.infer<typeof peerSchema>;
 
 /** A configuration error naming the field and what was expected. */
-export class ConfigError extends Error {
+export class ConfigError extends OperatorError {
   override name = "ConfigError";
 }
 

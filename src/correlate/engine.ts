@@ -7,7 +7,7 @@
 import type { Clock, Timer } from "../core/clock.js";
 import type { Logger } from "../core/log.js";
 import type { RouteEvent, RouteSource } from "../core/types.js";
-import type { ServiceView } from "../inventory/types.js";
+import type { InventoryEvent, ServiceView } from "../inventory/types.js";
 import type { Rib } from "../rib/rib.js";
 import type { AlertLifecycle } from "../alerts/lifecycle.js";
 import { type Condition } from "./condition.js";
@@ -51,7 +51,7 @@ export const DEFAULT_CORRELATOR: CorrelatorSettings = {
 /** Where the Kubernetes view comes from (the inventory store, live or from a file). */
 export interface ViewSource {
   view(): ServiceView;
-  onChange(listener: () => void): void;
+  onChange(listener: (events: readonly InventoryEvent[]) => void): void;
 }
 
 interface RouteFlapInfo {

@@ -8,6 +8,8 @@ export interface DecodeCommandOptions {
   format: DecodeFormat;
   summary: boolean;
   bmpPorts: number[];
+  /** TCP ports carrying BGP in captures (default 179). */
+  bgpPorts?: number[];
 }
 
 /**
@@ -23,7 +25,11 @@ export async function decodeFile(
   const input = await openInput(path);
   const decoder = new Decoder(opts.summary ? undefined : out, opts.format, report);
   try {
-    await readItems(input, { bmpPorts: opts.bmpPorts }, (item) => decoder.item(item));
+    await readItems(
+      input,
+      { bmpPorts: opts.bmpPorts, ...(opts.bgpPorts ? { bgpPorts: opts.bgpPorts } : {}) },
+      (item) => decoder.item(item),
+    );
   } catch (e) {
     // A decompressor failing half way, or a read error: what was decoded so far stands.
     if (e instanceof InputError) throw e;

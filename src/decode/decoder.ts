@@ -115,15 +115,28 @@ export class Decoder {
     this.report("error", `${where}: ${e.message}`);
   }
 
-  /** Counts an UPDATE's prefixes and checks its attributes; returns it for output. */
-  private countUpdate(u: UpdateMessage): UpdateMessage {
+  /**
+   * Counts an UPDATE's prefixes and checks its attributes (reporting what is malformed, with the
+   * RFC 7606 action); returns it for output. `where` names the message for the report.
+   */
+  private countUpdate(u: UpdateMessage, where: () => string): UpdateMessage {
     this.summary.updates++;
     this.summary.announced += u.announcedCount();
     this.summary.withdrawn += u.withdrawnCount();
     // Output modes decode the attributes anyway; counting only needs the RFC 7606 checks.
-    const errors = (this.out ? u.attributes() : u.check()).errors.length;
-    if (errors) this.summary.errors += errors;
+    const { errors } = this.out ? u.attributes() : u.check();
+    if (errors.length) {
+      this.summary.errors += errors.length;
+      for (const e of errors)
+        this.report("error", `${where()}: ${e.message} (UPDATE error ${e.code}/${e.subcode}, ${e.action})`);
+    }
     return u;
+  }
+
+  /** "2026-11-25T14:35:43.196090Z frame 55 BGP message from 127.0.1.1" */
+  private static where(transport: string, item: BgpItem | BmpItem): string {
+    const frame = item.frame !== undefined ? ` frame ${item.frame}` : "";
+    return `${formatTimestamp(item.tsMicros)}${frame} ${transport} message from ${item.src || "?"}`;
   }
 
   private bgpItem(item: BgpItem): void {
@@ -131,10 +144,10 @@ export class Decoder {
     let msg: BgpMessage;
     try {
       msg = decodeMessage(item.bytes, item.offset, item.options);
-      if (msg instanceof UpdateMessage) this.countUpdate(msg);
+      if (msg instanceof UpdateMessage) this.countUpdate(msg, () => Decoder.where("BGP", item));
     } catch (e) {
       const ts = formatTimestamp(item.tsMicros);
-      this.fail(e, `${ts} BGP message from ${item.src}`);
+      this.fail(e, Decoder.where("BGP", item));
       if (this.out && this.format === "json")
         this.out.line(JSON.stringify(this.errorLine(ts, "bgp", item, e)));
       return;
@@ -211,7 +224,12 @@ export class Decoder {
       if (msg.type === "ROUTE-MONITORING") {
         const options = this.bmp.optionsFor(item.src, msg.peer);
         const inner = decodeMessage(msg.bgp, 0, options);
-        if (inner instanceof UpdateMessage) update = this.countUpdate(inner);
+        if (inner instanceof UpdateMessage)
+          update = this.countUpdate(
+            inner,
+            () =>
+              `${Decoder.where("BMP", item)} (peer ${msg.type === "ROUTE-MONITORING" ? msg.peer.address : "?"})`,
+          );
         else
           throw new CodecError(
             "bmp.route-monitoring",
@@ -220,7 +238,7 @@ export class Decoder {
           );
       }
     } catch (e) {
-      this.fail(e, `${ts} BMP message from ${item.src}`);
+      this.fail(e, Decoder.where("BMP", item));
       if (this.out && this.format === "json")
         this.out.line(JSON.stringify(this.errorLine(ts, "bmp", item, e)));
       return;
@@ -272,7 +290,9 @@ export class Decoder {
       w.ascii(`{"ts":"${ts}","transport":"mrt","src":"${item.peer}","dst":null,"type":"RIB","src_as":`).int(
         item.peerAs,
       );
-      w.ascii(`,"announced":["${item.prefix}"],"withdrawn":[]`);
+      w.ascii(`,"originated":"`)
+        .timestamp(item.originatedMicros)
+        .ascii(`","announced":["${item.prefix}"],"withdrawn":[]`);
       if (item.pathId !== undefined) w.ascii(`,"announced_path_ids":[`).int(item.pathId).char(93);
       w.ascii(`,"attributes":`);
       writeAttributesJson(w, attrs);

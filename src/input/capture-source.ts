@@ -13,7 +13,7 @@ const WARNING_KINDS = new Set(["unsupported-link", "fragment"]);
 
 export async function readCaptureItems(
   reader: ByteReader,
-  bmpPorts: readonly number[],
+  ports: { bmpPorts: readonly number[]; bgpPorts?: readonly number[] },
   sink: ItemSink,
 ): Promise<void> {
   // The capture decoder works on the whole file; read it into the reader's buffer.
@@ -23,7 +23,10 @@ export async function readCaptureItems(
   const buf = reader.buf.subarray(reader.start, reader.end);
   const sessions = new BgpSessionContexts();
   try {
-    for (const ev of decodeCapture(buf, { bmpPorts })) {
+    for (const ev of decodeCapture(
+      buf,
+      ports.bgpPorts ? { bmpPorts: ports.bmpPorts, bgpPorts: ports.bgpPorts } : { bmpPorts: ports.bmpPorts },
+    )) {
       if (ev.kind !== "message") {
         sink({
           kind: "problem",

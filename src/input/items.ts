@@ -37,9 +37,11 @@ export interface BmpItem extends Stamped {
   bytes: Buffer;
 }
 
-/** One path of a TABLE_DUMP / TABLE_DUMP_V2 RIB record. */
+/** One path of a TABLE_DUMP / TABLE_DUMP_V2 RIB record; `tsMicros` is the dump's time. */
 export interface RibItem extends Stamped {
   kind: "rib";
+  /** When the path was originated (learned), per the entry. */
+  originatedMicros: number;
   peer: string;
   peerAs: number;
   peerBgpId?: string;

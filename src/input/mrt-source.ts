@@ -33,7 +33,7 @@ export async function readMrtItems(reader: ByteReader, sink: ItemSink): Promise<
         kind: "problem",
         errorKind: "mrt.truncated",
         offset: reader.consumedBefore,
-        message: `MRT record at offset ${reader.consumedBefore} declares ${need} bytes, the file ends after ${reader.available}`,
+        message: `MRT record at offset ${reader.consumedBefore} truncated: it declares ${need} bytes, the file ends after ${reader.available}`,
       });
       return;
     }
@@ -118,7 +118,8 @@ export async function readMrtItems(reader: ByteReader, sink: ItemSink): Promise<
             }
             sink({
               kind: "rib",
-              tsMicros: entry.originatedTimeSec * 1e6,
+              tsMicros: ts,
+              originatedMicros: entry.originatedTimeSec * 1e6,
               peer: peer.address,
               peerAs: peer.asn,
               peerBgpId: peer.bgpId,
@@ -137,7 +138,8 @@ export async function readMrtItems(reader: ByteReader, sink: ItemSink): Promise<
         case "table-dump":
           sink({
             kind: "rib",
-            tsMicros: decoded.originatedTimeSec * 1e6,
+            tsMicros: ts,
+            originatedMicros: decoded.originatedTimeSec * 1e6,
             peer: decoded.peerIp,
             peerAs: decoded.peerAs,
             prefix: decoded.prefix,
@@ -156,7 +158,7 @@ export async function readMrtItems(reader: ByteReader, sink: ItemSink): Promise<
       kind: "problem",
       errorKind: "mrt.truncated",
       offset: reader.consumedBefore,
-      message: `MRT header truncated at offset ${reader.consumedBefore}: ${reader.available} bytes left`,
+      message: `MRT header at offset ${reader.consumedBefore} truncated: ${reader.available} of 12 bytes left`,
     });
   }
   if (skipped > 0) {

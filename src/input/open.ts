@@ -2,9 +2,11 @@
 import { createReadStream, openSync, readSync, closeSync, readFileSync } from "node:fs";
 import { createGunzip } from "node:zlib";
 import { createRequire } from "node:module";
+import { OperatorError } from "../core/errors.js";
+import { BMP_CONTAINER_MAGIC } from "../record/bmp-container.js";
 import { ByteReader, bufferReadFn, fileReadFn, streamReadFn } from "./byte-reader.js";
 
-export type FileFormat = "pcap" | "pcapng" | "mrt" | "bmp-stream" | "bgp-stream";
+export type FileFormat = "pcap" | "pcapng" | "mrt" | "bmp-stream" | "bgp-stream" | "bmp-recording";
 export type Compression = "none" | "gzip" | "bzip2";
 
 export interface OpenedInput {
@@ -16,7 +18,7 @@ export interface OpenedInput {
 }
 
 /** A file routewatch cannot read, with what was expected. */
-export class InputError extends Error {
+export class InputError extends OperatorError {
   override name = "InputError";
 }
 
@@ -27,6 +29,7 @@ const MRT_TYPES = new Set([11, 12, 13, 16, 17, 32, 33, 48, 49]);
 
 /** Recognises a format from the first bytes of the (decompressed) content. */
 export function detectFormat(head: Buffer): FileFormat | undefined {
+  if (head.length >= 8 && head.subarray(0, 8).equals(BMP_CONTAINER_MAGIC)) return "bmp-recording";
   if (head.length >= 4) {
     const m = head.readUInt32BE(0);
     if (m === 0xa1b2c3d4 || m === 0xd4c3b2a1 || m === 0xa1b23c4d || m === 0x4d3cb2a1) return "pcap";
@@ -100,7 +103,7 @@ export async function openInput(path: string): Promise<OpenedInput> {
   if (!format) {
     close();
     throw new InputError(
-      `${path}: unrecognised format at offset 0: expected pcap, pcapng, MRT or a raw BGP/BMP stream` +
+      `${path}: unrecognised format at offset 0: expected pcap, pcapng, MRT, a routewatch BMP recording or a raw BGP/BMP stream` +
         (compression === "none" ? " (optionally gzip or bzip2 compressed)" : ` inside ${compression}`),
     );
   }

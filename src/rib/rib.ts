@@ -170,13 +170,13 @@ export class Rib {
 
   /** Withdraws every path of a peer (session lost, BMP peer down); returns how many. */
   removePeer(peerId: string, tsMicros: number): number {
+    this.syncedPeers.delete(peerId);
     const e = this.peerEntries.get(peerId);
     if (!e) return 0;
     let n = 0;
     for (const p of [...e.table.values()])
       if (this.remove(e.table, e.peer, p.prefix, p.pathId, tsMicros)) n++;
     this.peerEntries.delete(peerId);
-    this.syncedPeers.delete(peerId);
     return n;
   }
 

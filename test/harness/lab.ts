@@ -112,6 +112,8 @@ export interface CalicoLabOptions {
   /** BIRD `add paths on` towards the monitor. */
   addPaths?: boolean;
   holdTime?: number;
+  /** BIRD `error wait time MIN,MAX` (seconds before reconnecting after an error; BIRD's default 60,300). */
+  errorWaitTime?: [number, number];
   /** Extra lines inside `router bgp` of the ToR, after the neighbors. */
   torExtra?: string[];
 }
@@ -127,7 +129,8 @@ export interface CalicoLab {
   stopNode(node: number): Promise<void>;
   /** SIGKILL: the TCP connections just drop (graceful restart keeps the routes on the other side). */
   killNode(node: number): Promise<void>;
-  startNode(node: number): Promise<void>;
+  /** `recovery`: start as calico-node does after a restart (`bird -R`: graceful restart recovery). */
+  startNode(node: number, options?: { recovery?: boolean }): Promise<void>;
   birdc(node: number, command: string): Promise<string>;
   /** BIRD's state of one of its protocols ("Established", "Active", ...). */
   protocolState(node: number, protocol: "monitor" | "tor"): Promise<string>;
@@ -160,7 +163,8 @@ export async function startCalicoLab(opts: CalicoLabOptions): Promise<CalicoLab>
       ...[...routes[i - 1]!].map((p) => `  route ${p} blackhole;`),
       `}`,
       `template bgp calico { local ${node(i)} as ${asn}; strict bind on; hold time ${opts.holdTime ?? 90};` +
-        `${opts.gracefulRestart === false ? "" : " graceful restart;"}`,
+        `${opts.gracefulRestart === false ? "" : " graceful restart;"}` +
+        `${opts.errorWaitTime ? ` error wait time ${opts.errorWaitTime[0]},${opts.errorWaitTime[1]};` : ""}`,
       `  ipv4 { import all; export all; next hop self; }; }`,
     ];
     if (opts.bgpPort !== undefined) {
@@ -179,21 +183,16 @@ export async function startCalicoLab(opts: CalicoLabOptions): Promise<CalicoLab>
   const birdc = async (i: number, command: string): Promise<string> =>
     (await run("birdc", ["-s", join(nodeDir(i), "bird.ctl"), ...command.split(" ")], { timeout: 10_000 }))
       .stdout;
-  const startNode = async (i: number): Promise<void> => {
-    await run(
-      "bird",
-      [
-        "-c",
-        join(nodeDir(i), "bird.conf"),
-        "-s",
-        join(nodeDir(i), "bird.ctl"),
-        "-P",
-        join(nodeDir(i), "bird.pid"),
-      ],
-      {
-        timeout: 10_000,
-      },
-    );
+  const startNode = async (i: number, o: { recovery?: boolean } = {}): Promise<void> => {
+    const files = [
+      "-c",
+      join(nodeDir(i), "bird.conf"),
+      "-s",
+      join(nodeDir(i), "bird.ctl"),
+      "-P",
+      join(nodeDir(i), "bird.pid"),
+    ];
+    await run("bird", o.recovery ? ["-R", ...files] : files, { timeout: 10_000 });
     await waitFor(
       `BIRD node ${i} control socket`,
       () => birdc(i, "show status").then((s) => s.includes("Daemon is up")),

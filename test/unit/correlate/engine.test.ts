@@ -5,7 +5,7 @@ import { createLogger } from "../../../src/core/log.js";
 import { peerId, type PeerRef } from "../../../src/core/types.js";
 import { AlertLifecycle, type Alert } from "../../../src/alerts/lifecycle.js";
 import { Correlator, DEFAULT_CORRELATOR, type ViewSource } from "../../../src/correlate/engine.js";
-import type { ServiceView } from "../../../src/inventory/types.js";
+import type { InventoryEvent, ServiceView } from "../../../src/inventory/types.js";
 import { Rib } from "../../../src/rib/rib.js";
 import { makeView, type ServiceSpec } from "../../helpers/view.js";
 
@@ -31,7 +31,7 @@ class Setup {
   events: string[] = [];
   convergences: { service: string; seconds: number }[] = [];
   private view: ServiceView;
-  private listeners: (() => void)[] = [];
+  private listeners: ((events: readonly InventoryEvent[]) => void)[] = [];
   lifecycle: AlertLifecycle;
   correlator: Correlator;
 
@@ -82,7 +82,7 @@ class Setup {
       calicoLb: ["10.208.1.0/24"],
       ...extra,
     });
-    for (const l of this.listeners) l();
+    for (const l of this.listeners) l([]);
   }
 
   announce(node: number, prefix: string): void {

@@ -139,6 +139,9 @@ describe("OPEN negotiation", () => {
   it("defaults to IPv4 unicast without multiprotocol and intersects otherwise", () => {
     expect(negotiate(open([]), open([])).families).toEqual([{ afi: 1, safi: 1 }]);
     expect(negotiate(open([mp(1), mp(2)]), open([mp(2)])).families).toEqual([{ afi: 2, safi: 1 }]);
+    // RFC 4760 8: no multiprotocol capability on one side means IPv4 unicast there.
+    expect(negotiate(open([mp(1), mp(2)]), open([])).families).toEqual([{ afi: 1, safi: 1 }]);
+    expect(negotiate(open([]), open([mp(2)])).families).toEqual([]);
   });
 
   it("takes the smaller hold time", () => {

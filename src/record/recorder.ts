@@ -1,0 +1,163 @@
+/**
+ * The flight recorder of `run --record-dir`: every BGP message received as MRT BGP4MP_ET (with peer
+ * and local addresses and ASNs, plus STATE_CHANGE records for session transitions), every BMP
+ * message as received in the BMP container (bmp-container.ts), and every change of the Kubernetes
+ * view as the inventory's JSON Lines timeline. Files rotate by age and size, are flushed every
+ * second (a crash loses at most one), and old ones are pruned by an age and size budget.
+ */
+import { mkdirSync } from "node:fs";
+import type { BgpDecodeOptions } from "../../codec/bgp/index.js";
+import { encodeBgp4mpMessage, encodeBgp4mpStateChange } from "../../codec/mrt/index.js";
+import type { Clock } from "../core/clock.js";
+import type { Config } from "../core/config.js";
+import type { Logger } from "../core/log.js";
+import { formatTimestamp } from "../core/time.js";
+import type { InventoryEvent } from "../inventory/types.js";
+import { BMP_CONTAINER_MAGIC, encodeBmpRecord } from "./bmp-container.js";
+import { prune, RotatingFile } from "./rotating-file.js";
+
+/** BGP FSM states as MRT numbers them (RFC 6396 4.4.1). */
+export const MRT_STATES: Record<string, number> = {
+  Idle: 1,
+  Connect: 2,
+  Active: 3,
+  OpenSent: 4,
+  OpenConfirm: 5,
+  Established: 6,
+};
+
+export interface RecordedBgpMessage {
+  tsMicros: number;
+  peer: string;
+  local: string;
+  peerAs: number;
+  localAs: number;
+  bytes: Buffer;
+  options: BgpDecodeOptions;
+}
+
+/** RFC 8050 ADDPATH subtypes say every NLRI of the message carries a path id. */
+function usesAddPath(o: BgpDecodeOptions): boolean {
+  return o.addPathAll === true || (o.addPath !== undefined && o.addPath.size > 0);
+}
+
+export class Recorder {
+  private readonly bgp: RotatingFile;
+  private readonly bmp: RotatingFile;
+  private readonly inventory: RotatingFile;
+  private readonly peers = new Map<string, { local: string; peerAs: number; localAs: number }>();
+  private timer: NodeJS.Timeout | undefined;
+  private flushes = 0;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly config: Config["record"] & { dir: string },
+    private readonly clock: Clock,
+    log: Logger,
+  ) {
+    this.log = log.child({ component: "record" });
+    mkdirSync(config.dir, { recursive: true });
+    const rotation = { maxAgeSeconds: config.rotateSeconds, maxBytes: config.rotateBytes };
+    this.bgp = new RotatingFile(config.dir, "bgp.mrt", rotation, clock);
+    this.bmp = new RotatingFile(config.dir, "bmp.bmprec", rotation, clock, BMP_CONTAINER_MAGIC);
+    this.inventory = new RotatingFile(config.dir, "inventory.jsonl", rotation, clock);
+  }
+
+  /** Starts the once-a-second flush (and pruning). */
+  start(): void {
+    this.timer = setInterval(() => this.flush(), 1000);
+    this.timer.unref();
+  }
+
+  bgpMessage(m: RecordedBgpMessage): void {
+    this.peers.set(m.peer, { local: m.local, peerAs: m.peerAs, localAs: m.localAs });
+    // MESSAGE_AS4 tells readers the AS_PATH inside is 4-octet, so a 2-octet session is written as MESSAGE.
+    const as4 = m.options.as4;
+    this.bgp.append(
+      encodeBgp4mpMessage({
+        tsMicros: m.tsMicros,
+        extendedTimestamp: true,
+        peerAs: as4 ? m.peerAs : Math.min(m.peerAs, 23456),
+        localAs: as4 ? m.localAs : Math.min(m.localAs, 23456),
+        peerIp: m.peer,
+        localIp: m.local,
+        as4,
+        addPath: usesAddPath(m.options),
+        bgp: m.bytes,
+      }),
+    );
+  }
+
+  /** A session transition; written once the peer's addresses and ASNs are known from a message. */
+  bgpState(
+    peer: string,
+    from: string,
+    to: string,
+    tsMicros: number,
+    local?: { local: string; peerAs: number; localAs: number },
+  ): void {
+    const known = local ?? this.peers.get(peer);
+    if (!known) return;
+    this.bgp.append(
+      encodeBgp4mpStateChange({
+        tsMicros,
+        extendedTimestamp: true,
+        peerAs: known.peerAs,
+        localAs: known.localAs,
+        peerIp: peer,
+        localIp: known.local,
+        as4: true,
+        oldState: MRT_STATES[from] ?? 0,
+        newState: MRT_STATES[to] ?? 0,
+      }),
+    );
+  }
+
+  bmpMessage(m: { tsMicros: number; router: string; collector: string; bytes: Buffer }): void {
+    this.bmp.append(encodeBmpRecord(m));
+  }
+
+  inventoryEvents(events: readonly InventoryEvent[]): void {
+    for (const e of events) {
+      this.inventory.append(
+        Buffer.from(
+          `${JSON.stringify({ ts: formatTimestamp(e.tsMicros), type: e.type, object: e.object })}\n`,
+          "utf8",
+        ),
+      );
+    }
+  }
+
+  flush(): void {
+    for (const f of [this.bgp, this.bmp, this.inventory]) {
+      try {
+        f.flush();
+      } catch (e) {
+        this.log.error({ err: e, file: f.current }, "recording write failed");
+      }
+    }
+    // Pruning lists the directory: once a minute is plenty.
+    if (this.flushes++ % 60 !== 0) return;
+    const keep = new Set(
+      [this.bgp.current, this.bmp.current, this.inventory.current].filter(
+        (p): p is string => p !== undefined,
+      ),
+    );
+    try {
+      const deleted = prune(
+        this.config.dir,
+        { maxAgeSeconds: this.config.keepSeconds, maxTotalBytes: this.config.keepBytes },
+        this.clock.now(),
+        keep,
+      );
+      if (deleted.length) this.log.info({ deleted }, "old recordings pruned");
+    } catch (e) {
+      this.log.error({ err: e }, "pruning recordings failed");
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    for (const f of [this.bgp, this.bmp, this.inventory]) f.close();
+  }
+}

@@ -1,0 +1,3 @@
+export { BmpCollector, type BmpCollectorOptions } from "./collector.js";
+export type * from "./types.js";
+export { viewRef, viewSource, viewPolicy, peerAddress } from "./views.js";
