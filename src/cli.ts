@@ -8,6 +8,8 @@ import { USAGE } from "./commands/usage.js";
 const COMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>>> = {
   decode: async () => (await import("./commands/decode.js")).decodeCommand,
   run: async () => (await import("./commands/run.js")).runCommand,
+  replay: async () => (await import("./commands/replay.js")).replayCommand,
+  check: async () => (await import("./commands/check.js")).checkCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -11,6 +11,7 @@ import { AlertmanagerSink } from "./alerts/alertmanager.js";
 import { AlertLifecycle, type Alert, type AlertSink } from "./alerts/lifecycle.js";
 import { logSink } from "./alerts/log-sink.js";
 import { Correlator, DEFAULT_CORRELATOR, type ViewSource } from "./correlate/engine.js";
+import type { KubeObject } from "./inventory/types.js";
 import { routesHandler } from "./http/routes-api.js";
 import { HttpServer } from "./http/server.js";
 import { Recorder } from "./record/recorder.js";
@@ -22,6 +23,8 @@ import { BmpCollector } from "./session/bmp/index.js";
 export interface InventoryProvider extends ViewSource {
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Every object known now (for recording snapshots). */
+  objects(): KubeObject[];
 }
 
 export interface DaemonOptions {
@@ -118,7 +121,11 @@ export class Daemon {
       );
     }
     if (config.record.dir !== undefined) {
-      const recorder = new Recorder({ ...config.record, dir: config.record.dir }, clock, log);
+      const inventory = opts.inventory;
+      const recorder = new Recorder({ ...config.record, dir: config.record.dir }, clock, log, () => ({
+        objects: inventory?.objects() ?? [],
+        synced: inventory?.view().synced ?? false,
+      }));
       this.recorder = recorder;
       this.speaker.onMessage = (m) => recorder.bgpMessage(m);
       this.collector.onMessage = (m) =>
@@ -128,7 +135,10 @@ export class Daemon {
           collector: m.collector,
           bytes: m.bytes,
         });
-      opts.inventory?.onChange((events) => recorder.inventoryEvents(events));
+      this.collector.onRouter = (router, event, tsMicros) => {
+        if (event === "down") recorder.bmpRouterDown(router, tsMicros);
+      };
+      inventory?.onChange((events) => recorder.inventoryEvents(events, inventory.view().synced));
     }
     this.speaker.onState = (peer, from, to, tsMicros) => {
       this.recorder?.bgpState(peer, from, to, tsMicros);

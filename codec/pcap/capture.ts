@@ -197,8 +197,13 @@ class CaptureReader {
     dir.tcp.segment(start, seg.payload, (seg.flags & TCP_FIN) !== 0 && seg.missing === 0);
     if (seg.missing > 0)
       dir.tcp.skip((start + seg.payload.length) >>> 0, seg.missing, "bytes cut by the snap length");
-    if ((seg.flags & TCP_RST) !== 0) this.close(conn, "connection reset");
-    else if (conn.dirs[0].tcp.finished && conn.dirs[1].tcp.finished) this.markClosed(conn);
+    if ((seg.flags & TCP_RST) !== 0) {
+      this.close(conn, "connection reset");
+      this.closedEvent(conn, "connection reset");
+    } else if (conn.dirs[0].tcp.finished && conn.dirs[1].tcp.finished) {
+      this.markClosed(conn);
+      this.closedEvent(conn, "connection closed");
+    }
     while (this.budget.buffered > this.maxTotal && this.shedLargest());
   }
 
@@ -293,6 +298,17 @@ class CaptureReader {
       this.maxPerStream,
     );
     return { ref, tcp };
+  }
+
+  /** Tells the consumer the session is over (its messages before this event are all out). */
+  private closedEvent(conn: Connection, reason: string): void {
+    this.out.push({
+      kind: "closed",
+      tsMicros: this.clock.tsMicros,
+      frame: this.clock.frame,
+      reason,
+      ...conn.dirs[0].ref,
+    });
   }
 
   private close(conn: Connection, reason: string): void {

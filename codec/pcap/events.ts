@@ -60,7 +60,15 @@ export interface CaptureProblem extends Partial<StreamRef> {
   message: string;
 }
 
-export type CaptureEvent = CaptureMessage | CaptureProblem;
+/** A connection ended inside the capture (FIN both ways, or RST); not emitted at the end of the file. */
+export interface CaptureClosed extends StreamRef {
+  kind: "closed";
+  tsMicros: number;
+  frame: number;
+  reason: string;
+}
+
+export type CaptureEvent = CaptureMessage | CaptureProblem | CaptureClosed;
 
 export interface CaptureOptions {
   /** TCP ports that carry BGP (default [179]). */

@@ -36,27 +36,35 @@ const isPrefix = (s: string): boolean => {
   }
 };
 
+/** run's flags (check takes them too). */
+export const RUN_OPTIONS = {
+  config: { type: "string" },
+  "bgp-listen": { type: "string" },
+  "bmp-listen": { type: "string" },
+  "http-listen": { type: "string" },
+  asn: { type: "string" },
+  "router-id": { type: "string" },
+  "allow-peers": { type: "string" },
+  "log-level": { type: "string" },
+  inventory: { type: "string" },
+  kubernetes: { type: "boolean" },
+  kubeconfig: { type: "string" },
+  alertmanager: { type: "string" },
+  grace: { type: "string" },
+  "record-dir": { type: "string" },
+} as const;
+
+export type RunValues = Partial<Record<Exclude<keyof typeof RUN_OPTIONS, "kubernetes">, string>> & {
+  kubernetes?: boolean;
+};
+
 /** Builds the configuration from `--config FILE` and the flags. */
 export function runConfig(args: string[]): Config {
-  const { values } = parseArgs({
-    args,
-    options: {
-      config: { type: "string" },
-      "bgp-listen": { type: "string" },
-      "bmp-listen": { type: "string" },
-      "http-listen": { type: "string" },
-      asn: { type: "string" },
-      "router-id": { type: "string" },
-      "allow-peers": { type: "string" },
-      "log-level": { type: "string" },
-      inventory: { type: "string" },
-      kubernetes: { type: "boolean" },
-      kubeconfig: { type: "string" },
-      alertmanager: { type: "string" },
-      grace: { type: "string" },
-      "record-dir": { type: "string" },
-    },
-  });
+  return configFromFlags(parseArgs({ args, options: RUN_OPTIONS }).values);
+}
+
+/** The configuration from parsed run flags (the file named by --config, then the flags over it). */
+export function configFromFlags(values: RunValues): Config {
   const raw = (values.config ? readConfigFile(values.config) : {}) as Record<string, unknown>;
   if (typeof raw !== "object" || raw === null || Array.isArray(raw))
     throw new ConfigError(`${values.config}: expected a mapping of settings`);

@@ -30,4 +30,20 @@ commands:
       --alertmanager URL[,...]       (alerts.alertmanager)
       --grace DURATION               (alerts.grace, default 5s)
       --record-dir DIR               (record.dir: record BGP as MRT, BMP as received, inventory changes)
+
+  replay INPUT... [--inventory FILE] [--grace 5s] [--speed max|1x|Nx] [--format json|text]
+         [--from T] [--to T] [--config FILE] [--bmp-port N]... [--bgp-port N]...
+      The pipeline of run on captures (pcap, pcapng), MRT files and recording directories, on a
+      virtual clock taken from their timestamps: the same input gives the same verdicts. The end of
+      the input is held for the grace period. --inventory defaults to a recording's own timeline.
+      --format json: {"ts","event":"firing"|"resolved","alert":{"labels","annotations"}},
+      {"ts","event":"convergence","namespace","service","seconds"}, then
+      {"event":"summary","firing":[{"labels"}...],"routes":N,"warnings":[...]}.
+      Exit code: 1 alerts firing at the end, 0 none, 2 bad input.
+
+  check [--duration 30s] [run's flags]      or      check --replay INPUT... [--inventory FILE]
+      The post-deployment check as one command: runs the live pipeline for --duration (or replays
+      INPUT), then prints per LoadBalancer service its IP, policy, endpoint nodes, the nodes that
+      advertise it (direct BGP, BMP pre-policy, post-policy, Loc-RIB), ECMP width at the ToR and
+      verdict, then every problem with its fix. Exit code 1 when a problem is found, 0 otherwise.
 `;

@@ -65,4 +65,9 @@ export interface RouteEvent {
   /** The new path (announce, replace). */
   path?: Path;
   previous?: Path;
+  /**
+   * "session": the withdrawal is the session's (lost, peer down, stale routes swept), not an
+   * UPDATE's; flap damping counts it as a peer flap, not a route flap.
+   */
+  cause?: "session";
 }

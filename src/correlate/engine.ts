@@ -129,13 +129,13 @@ export class Correlator {
       if (n > 0) this.hostRoutes.set(e.prefix, n);
       else this.hostRoutes.delete(e.prefix);
     }
-    if (e.action !== "announce") {
+    // Withdrawals of a lost session are one session event (a peer flap), not route flaps.
+    if (e.action !== "announce" && e.cause !== "session") {
       const path = e.previous ?? e.path;
       const address = e.peer.source === "bmp-locrib" && path ? path.attrs.nextHop : e.peer.address;
       const node = this.view.nodeForAddress(address) ?? address;
       const penalty =
         e.action === "withdraw" ? this.settings.routeFlap.penalty : this.settings.routeFlap.changePenalty;
-      // Graceful-restart sweeps and session losses are session events, counted as peer flaps.
       this.routeFlaps.record(
         `${e.prefix}|${node}|${e.peer.source}`,
         { prefix: e.prefix, node, source: e.peer.source },

@@ -101,6 +101,8 @@ export class Decoder {
           );
         }
         return;
+      case "closed":
+        return; // a decode shows messages; the end of a connection is not one
       case "problem":
         if (item.warning) this.summary.warnings++;
         else this.summary.errors++;

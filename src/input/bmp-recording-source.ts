@@ -27,7 +27,16 @@ export async function readBmpRecordingItems(reader: ByteReader, sink: ItemSink):
     }
     if (len < 0 || !(await reader.ensure(len))) break;
     const r = decodeBmpRecord(reader.buf, reader.start);
-    sink({ kind: "bmp", tsMicros: r.tsMicros, src: r.router, dst: r.collector, bytes: r.bytes });
+    if (r.bytes.length === 0) {
+      sink({
+        kind: "closed",
+        tsMicros: r.tsMicros,
+        transport: "bmp",
+        a: r.router,
+        b: r.collector,
+        reason: "router connection ended",
+      });
+    } else sink({ kind: "bmp", tsMicros: r.tsMicros, src: r.router, dst: r.collector, bytes: r.bytes });
     reader.skip(len);
   }
   if (reader.available > 0) {

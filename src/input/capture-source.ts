@@ -27,6 +27,18 @@ export async function readCaptureItems(
       buf,
       ports.bgpPorts ? { bmpPorts: ports.bmpPorts, bgpPorts: ports.bgpPorts } : { bmpPorts: ports.bmpPorts },
     )) {
+      if (ev.kind === "closed") {
+        sink({
+          kind: "closed",
+          tsMicros: ev.tsMicros,
+          frame: ev.frame,
+          transport: ev.transport,
+          a: ev.src,
+          b: ev.dst,
+          reason: ev.reason,
+        });
+        continue;
+      }
       if (ev.kind !== "message") {
         sink({
           kind: "problem",

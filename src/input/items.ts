@@ -80,5 +80,15 @@ export interface ProblemItem {
   warning?: boolean;
 }
 
-export type InputItem = BgpItem | BmpItem | RibItem | StateItem | ProblemItem;
+/** A TCP connection of a capture ended (FIN both ways, or RST): the session on it is over. */
+export interface ClosedItem extends Stamped {
+  kind: "closed";
+  transport: "bgp" | "bmp";
+  /** The two endpoints' addresses, in no particular order (for BMP recordings: router, collector). */
+  a: string;
+  b: string;
+  reason: string;
+}
+
+export type InputItem = BgpItem | BmpItem | RibItem | StateItem | ProblemItem | ClosedItem;
 export type ItemSink = (item: InputItem) => void;

@@ -6,7 +6,7 @@ import { loadKubeConfig } from "./kube-config.js";
 import { KubeSource } from "./kube-source.js";
 import type { Inventory } from "./provider.js";
 import { InventoryStore, type InventoryListener } from "./store.js";
-import type { ServiceView } from "./types.js";
+import type { KubeObject, ServiceView } from "./types.js";
 
 export class KubeInventory implements Inventory {
   readonly store = new InventoryStore();
@@ -21,6 +21,10 @@ export class KubeInventory implements Inventory {
 
   view(): ServiceView {
     return this.store.view();
+  }
+
+  objects(): KubeObject[] {
+    return this.store.all();
   }
 
   onChange(listener: InventoryListener): void {

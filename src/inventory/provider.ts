@@ -10,7 +10,7 @@ import type { Metrics } from "../core/metrics.js";
 import { InventoryReplay } from "./file-replay.js";
 import { loadInventoryFile, type InventoryFile } from "./file-source.js";
 import { InventoryStore, type InventoryListener } from "./store.js";
-import type { ServiceView } from "./types.js";
+import type { KubeObject, ServiceView } from "./types.js";
 
 /** What the daemon needs of an inventory (matches its InventoryProvider). */
 export interface Inventory {
@@ -18,6 +18,8 @@ export interface Inventory {
   onChange(listener: InventoryListener): void;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Every object known now, of every watched kind (recording snapshots). */
+  objects(): KubeObject[];
 }
 
 /**
@@ -38,6 +40,10 @@ export class FileInventory implements Inventory {
 
   view(): ServiceView {
     return this.store.view();
+  }
+
+  objects(): KubeObject[] {
+    return this.store.all();
   }
 
   onChange(listener: InventoryListener): void {

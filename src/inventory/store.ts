@@ -108,6 +108,11 @@ export class InventoryStore {
     return [...this.objects.get(kind)!.values()].map((e) => e.object);
   }
 
+  /** Every object of every kind, in kind order. */
+  all(): KubeObject[] {
+    return [...this.objects.keys()].flatMap((kind) => this.list(kind));
+  }
+
   /** Objects ignored so far, by their kind ("Pod": 12). */
   ignored(): ReadonlyMap<string, number> {
     return this.ignoredKinds;

@@ -8,6 +8,8 @@
  *                 u8  collector address length (4 or 16), then the address
  *                 u32 BMP message length, then the BMP message (RFC 7854, common header included)
  *
+ * A record with a message length of 0 marks the end of the router's connection (its state is gone,
+ * as the collector withdrew its routes then).
  * A file cut short by a crash ends with a partial record, which a reader reports and ignores.
  */
 import { CodecError } from "../../codec/errors.js";
@@ -19,6 +21,7 @@ export interface BmpRecord {
   tsMicros: number;
   router: string;
   collector: string;
+  /** Empty for the end-of-connection marker. */
   bytes: Buffer;
 }
 

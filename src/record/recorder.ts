@@ -41,26 +41,49 @@ function usesAddPath(o: BgpDecodeOptions): boolean {
   return o.addPathAll === true || (o.addPath !== undefined && o.addPath.size > 0);
 }
 
+function timelineLine(tsMicros: number, type: string, object: unknown): Buffer {
+  return Buffer.from(`${JSON.stringify({ ts: formatTimestamp(tsMicros), type, object })}\n`, "utf8");
+}
+
+function syncedLine(tsMicros: number): Buffer {
+  return Buffer.from(`${JSON.stringify({ ts: formatTimestamp(tsMicros), type: "SYNCED" })}\n`, "utf8");
+}
+
 export class Recorder {
   private readonly bgp: RotatingFile;
   private readonly bmp: RotatingFile;
   private readonly inventory: RotatingFile;
   private readonly peers = new Map<string, { local: string; peerAs: number; localAs: number }>();
+  /** The collector address each router streamed to (for the end-of-connection marker). */
+  private readonly collectors = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private flushes = 0;
+  private inventorySynced = false;
+  private lastInventoryMicros = 0;
   private readonly log: Logger;
 
   constructor(
     private readonly config: Config["record"] & { dir: string },
     private readonly clock: Clock,
     log: Logger,
+    /**
+     * The Kubernetes objects known now, written at the start of every inventory file (then a
+     * SYNCED line), so each file replays on its own.
+     */
+    private readonly inventorySnapshot: () => {
+      objects: InventoryEvent["object"][];
+      synced: boolean;
+    } = () => ({ objects: [], synced: false }),
   ) {
     this.log = log.child({ component: "record" });
     mkdirSync(config.dir, { recursive: true });
     const rotation = { maxAgeSeconds: config.rotateSeconds, maxBytes: config.rotateBytes };
     this.bgp = new RotatingFile(config.dir, "bgp.mrt", rotation, clock);
-    this.bmp = new RotatingFile(config.dir, "bmp.bmprec", rotation, clock, BMP_CONTAINER_MAGIC);
-    this.inventory = new RotatingFile(config.dir, "inventory.jsonl", rotation, clock);
+    this.bmp = new RotatingFile(config.dir, "bmp.bmprec", rotation, clock, () => BMP_CONTAINER_MAGIC);
+    this.inventory = new RotatingFile(config.dir, "inventory.jsonl", rotation, clock, (rotated) =>
+      // The first file starts with the events themselves; later ones need the state so far.
+      rotated ? this.inventoryHeader() : Buffer.alloc(0),
+    );
   }
 
   /** Starts the once-a-second flush (and pruning). */
@@ -114,18 +137,49 @@ export class Recorder {
   }
 
   bmpMessage(m: { tsMicros: number; router: string; collector: string; bytes: Buffer }): void {
+    this.collectors.set(m.router, m.collector);
     this.bmp.append(encodeBmpRecord(m));
   }
 
-  inventoryEvents(events: readonly InventoryEvent[]): void {
-    for (const e of events) {
-      this.inventory.append(
-        Buffer.from(
-          `${JSON.stringify({ ts: formatTimestamp(e.tsMicros), type: e.type, object: e.object })}\n`,
-          "utf8",
-        ),
-      );
+  /** A router's BMP connection ended (the collector withdrew what it reported). */
+  bmpRouterDown(router: string, tsMicros: number): void {
+    const collector = this.collectors.get(router);
+    if (collector === undefined) return; // nothing of it was recorded
+    this.bmp.append(encodeBmpRecord({ tsMicros, router, collector, bytes: Buffer.alloc(0) }));
+  }
+
+  /**
+   * Changes of the Kubernetes view, as the inventory's JSON Lines timeline. `synced`: the view is
+   * complete now; the first time, a SYNCED line says so (objects of a live list arrive one by one).
+   */
+  inventoryEvents(events: readonly InventoryEvent[], synced: boolean): void {
+    for (const e of events)
+      this.inventory.append(() => timelineLine(this.inventoryTime(e.tsMicros), e.type, e.object));
+    if (synced && !this.inventorySynced) {
+      this.inventorySynced = true;
+      this.inventory.append(() => syncedLine(this.inventoryTime(this.clock.now())));
     }
+  }
+
+  /**
+   * A timeline's lines must be in time order; a file's opening snapshot is stamped when it opens,
+   * which can be a moment after the event that opened it was stamped: such a line takes the later time.
+   */
+  private inventoryTime(tsMicros: number): number {
+    this.lastInventoryMicros = Math.max(this.lastInventoryMicros, tsMicros);
+    return this.lastInventoryMicros;
+  }
+
+  /** What a rotated inventory file starts with: the objects known now, then SYNCED if complete. */
+  private inventoryHeader(): Buffer {
+    const now = this.inventoryTime(this.clock.now());
+    const snap = this.inventorySnapshot();
+    const lines = snap.objects.map((o) => timelineLine(now, "ADDED", o));
+    if (snap.synced) {
+      lines.push(syncedLine(now));
+      this.inventorySynced = true;
+    }
+    return Buffer.concat(lines);
   }
 
   flush(): void {

@@ -31,6 +31,8 @@ export class RotatingFile {
   private size = 0;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  private headerSize = 0;
+  private files = 0;
 
   constructor(
     private readonly dir: string,
@@ -38,8 +40,11 @@ export class RotatingFile {
     private readonly suffix: string,
     private readonly policy: RotationPolicy,
     private readonly clock: Clock,
-    /** Written at the start of every file (e.g. a magic number). */
-    private readonly header: Buffer = Buffer.alloc(0),
+    /**
+     * Written at the start of every file (e.g. a magic number, or a snapshot of the state so far);
+     * `rotated` is false for the first file.
+     */
+    private readonly header: (rotated: boolean) => Buffer = () => Buffer.alloc(0),
   ) {}
 
   /** The file being written, if one is open. */
@@ -47,15 +52,17 @@ export class RotatingFile {
     return this.path;
   }
 
-  append(data: Buffer): void {
+  /**
+   * Appends a record. A function is called once the file it goes into is open (after a rotation has
+   * written the new file's header), for records that must come after the header.
+   */
+  append(record: Buffer | (() => Buffer)): void {
     const now = this.clock.now();
     const tooOld = this.fd !== undefined && now - this.startedMicros >= this.policy.maxAgeSeconds * 1e6;
-    const tooBig =
-      this.fd !== undefined &&
-      this.size + data.length > this.policy.maxBytes &&
-      this.size > this.header.length;
+    const tooBig = this.fd !== undefined && this.size >= this.policy.maxBytes && this.size > this.headerSize;
     if (tooOld || tooBig) this.close();
     if (this.fd === undefined) this.open(now);
+    const data = typeof record === "function" ? record() : record;
     this.pending.push(data);
     this.pendingBytes += data.length;
     this.size += data.length;
@@ -69,11 +76,13 @@ export class RotatingFile {
     this.path = join(this.dir, name);
     this.fd = openSync(this.path, "wx");
     this.startedMicros = now;
+    const header = this.header(this.files++ > 0);
+    this.headerSize = header.length;
     this.size = 0;
-    if (this.header.length) {
-      this.pending.push(this.header);
-      this.pendingBytes += this.header.length;
-      this.size += this.header.length;
+    if (header.length) {
+      this.pending.push(header);
+      this.pendingBytes += header.length;
+      this.size += header.length;
     }
   }
 

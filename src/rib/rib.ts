@@ -160,11 +160,26 @@ export class Rib {
     });
   }
 
-  private remove(table: PeerTable, peer: PeerRef, prefix: string, pathId: number, tsMicros: number): boolean {
+  private remove(
+    table: PeerTable,
+    peer: PeerRef,
+    prefix: string,
+    pathId: number,
+    tsMicros: number,
+    bySession = false,
+  ): boolean {
     const previous = table.delete(prefix, pathId);
     if (!previous) return false;
     this.pool.release(previous.attrs);
-    this.emit({ tsMicros, action: "withdraw", peer, prefix, pathId, previous });
+    this.emit({
+      tsMicros,
+      action: "withdraw",
+      peer,
+      prefix,
+      pathId,
+      previous,
+      ...(bySession ? { cause: "session" as const } : {}),
+    });
     return true;
   }
 
@@ -175,7 +190,7 @@ export class Rib {
     if (!e) return 0;
     let n = 0;
     for (const p of [...e.table.values()])
-      if (this.remove(e.table, e.peer, p.prefix, p.pathId, tsMicros)) n++;
+      if (this.remove(e.table, e.peer, p.prefix, p.pathId, tsMicros, true)) n++;
     this.peerEntries.delete(peerId);
     return n;
   }
@@ -200,7 +215,7 @@ export class Rib {
     for (const p of [...e.table.values()]) {
       if (!p.stale) continue;
       if (afi !== undefined && (afi === 2) !== p.prefix.includes(":")) continue;
-      if (this.remove(e.table, e.peer, p.prefix, p.pathId, tsMicros)) n++;
+      if (this.remove(e.table, e.peer, p.prefix, p.pathId, tsMicros, true)) n++;
     }
     return n;
   }

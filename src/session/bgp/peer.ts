@@ -10,7 +10,6 @@ import {
   CEASE_COLLISION,
   CEASE_MAX_PREFIXES,
   ERR_CEASE,
-  familyKey,
   familyName,
   openAsn,
   type BgpDecodeOptions,
@@ -34,7 +33,7 @@ import {
   type ConnectionState,
 } from "./connection.js";
 import { Connector } from "./connector.js";
-import { GracefulRestartReceiver } from "./graceful-restart.js";
+import { RouteSession } from "./route-session.js";
 import type { SessionInfo, SessionState } from "./info.js";
 import { MaxPrefixGuard, maxPrefixData } from "./max-prefix.js";
 import { checkPeerOpen, keepaliveSeconds, type OurOpen } from "./open-policy.js";
@@ -88,15 +87,11 @@ export class Peer implements ConnectionOwner {
   private lastOpened: Connection | undefined;
   private everEstablished = false;
   private stopping = false;
-  private readonly gr: GracefulRestartReceiver;
+  private readonly routes: RouteSession;
   private readonly maxPrefix: MaxPrefixGuard;
   private readonly connector: Connector | undefined;
   private readonly log: Logger;
   private readonly settings: ConnectionSettings;
-  /** Families still owing an End-of-RIB in this session. */
-  private eorPending = new Set<number>();
-  private quietTimer: Timer | undefined;
-  private lastUpdateAt = 0;
   private idleUntil = 0;
   private idleTimer: Timer | undefined;
 
@@ -116,10 +111,12 @@ export class Peer implements ConnectionOwner {
       ourOpen: env.ourOpen,
       openHoldTime: bgp.openHoldTime,
     };
-    this.gr = new GracefulRestartReceiver(this.id, {
+    this.routes = new RouteSession(this.id, {
       rib: env.rib,
       clock: env.clock,
       log: this.log,
+      metrics: env.metrics,
+      syncQuiet: bgp.syncQuiet,
       stalePathTime: bgp.stalePathTime,
     });
     this.maxPrefix = new MaxPrefixGuard(config?.maxPrefixes ?? bgp.maxPrefixes, bgp.maxPrefixWarning);
@@ -232,7 +229,7 @@ export class Peer implements ConnectionOwner {
     this.connections.delete(conn);
     // A connection that never got an OPEN does not overwrite what happened to the session.
     if (conn.theirOpen || !this.session) this.lastError = reason.text;
-    if (conn === this.session) this.sessionLost(conn, reason);
+    if (conn === this.session) this.sessionLost(reason);
     else this.log.debug({ port: conn.port }, `connection ${conn.port} closed: ${reason.text}`);
     this.updateState(reason.text);
     if (this.connector && !this.stopping && !this.session && !this.idleHeld && !this.connector.connecting)
@@ -242,37 +239,18 @@ export class Peer implements ConnectionOwner {
 
   update(conn: Connection, u: UpdateMessage, tsMicros: number): void {
     if (conn !== this.session) return;
-    const eor = u.endOfRib();
-    if (eor) return this.endOfRib(eor.afi, eor.safi);
-    this.lastUpdateAt = tsMicros;
-    const started = performance.now();
     let result;
     try {
-      result = this.env.rib.apply(this.ref!, u, tsMicros);
+      result = this.routes.update(u, tsMicros);
     } catch (e) {
       if (!(e instanceof BgpError)) throw e;
-      this.env.metrics.decodeErrors.inc({ transport: "bgp", kind: e.kind });
-      this.env.metrics.errorActions.inc({ transport: "bgp", action: e.action });
       // RFC 7606 allows AFI/SAFI disable; we do not keep a session with a family turned off.
       const how = e.action === "afi-safi-disable" ? "afi-safi-disable handled as session reset" : e.action;
       this.log.warn({ kind: e.kind, action: e.action }, `malformed UPDATE (${how}): ${e.message}`);
       conn.sendNotificationAndClose(e.code, e.subcode, e.data, `malformed UPDATE (${how}): ${e.message}`);
       return;
     }
-    this.env.metrics.updateApplySeconds.observe({ transport: "bgp" }, (performance.now() - started) / 1000);
-    for (const e of result.errors) {
-      this.env.metrics.decodeErrors.inc({ transport: "bgp", kind: e.kind });
-      this.env.metrics.errorActions.inc({ transport: "bgp", action: e.action });
-    }
-    if (result.errors.length > 0) {
-      this.log.warn(
-        { errors: result.errors.map((e) => ({ kind: e.kind, action: e.action })) },
-        `malformed UPDATE kept the session (RFC 7606 ${
-          result.treatAsWithdraw ? "treat-as-withdraw" : "attribute-discard"
-        }): ${result.errors.map((e) => e.message).join("; ")}`,
-      );
-    }
-    if (result.announced > 0) this.checkMaxPrefix(conn, u);
+    if (result && result.announced > 0) this.checkMaxPrefix(conn, u);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -335,12 +313,10 @@ export class Peer implements ConnectionOwner {
           "session established on another connection",
         );
     const n = conn.negotiated!;
-    this.eorPending = new Set(n.families.map((f) => familyKey(f.afi, f.safi)));
     this.maxPrefix.reset();
-    this.gr.sessionEstablished(n.gracefulRestart, n.families);
+    this.routes.established(this.ref, n);
     // RFC 4724 2: End-of-RIB after the initial table, ours being empty; a restarting peer waits for it.
     for (const f of n.families) conn.senderForOwner.endOfRib(f.afi, f.safi);
-    if (!this.env.rib.isSynced(this.id)) this.armQuiet();
     const open = conn.theirOpen!;
     this.log.info(
       {
@@ -357,40 +333,9 @@ export class Peer implements ConnectionOwner {
     );
   }
 
-  private sessionLost(conn: Connection, reason: CloseReason): void {
+  private sessionLost(reason: CloseReason): void {
     this.session = undefined;
-    this.quietTimer?.cancel();
-    this.quietTimer = undefined;
-    this.gr.sessionLost(conn.negotiated?.gracefulRestart, reason.graceful && !this.stopping);
-  }
-
-  private endOfRib(afi: number, safi: number): void {
-    this.log.debug(`End-of-RIB for ${familyName(afi, safi)}`);
-    this.eorPending.delete(familyKey(afi, safi));
-    this.gr.endOfRib(afi, safi);
-    if (this.eorPending.size === 0 && !this.env.rib.isSynced(this.id))
-      this.markSynced("End-of-RIB received for every family");
-  }
-
-  /** Peers without graceful restart may never send End-of-RIB: a quiet period counts as synced. */
-  private armQuiet(from = this.env.clock.now()): void {
-    const quiet = this.env.config.bgp.syncQuiet;
-    if (quiet <= 0) return;
-    const waitMs = Math.max(0, (from + quiet * 1e6 - this.env.clock.now()) / 1000);
-    this.quietTimer = this.env.clock.after(waitMs, () => {
-      this.quietTimer = undefined;
-      if (!this.session || this.env.rib.isSynced(this.id)) return;
-      if (this.lastUpdateAt + quiet * 1e6 > this.env.clock.now()) return this.armQuiet(this.lastUpdateAt);
-      this.markSynced(`no UPDATE for ${quiet} s`);
-    });
-  }
-
-  private markSynced(why: string): void {
-    this.quietTimer?.cancel();
-    this.quietTimer = undefined;
-    this.env.rib.setSynced(this.id);
-    const c = this.env.rib.counts(this.id);
-    this.log.info({ ipv4: c.ipv4, ipv6: c.ipv6 }, `initial table of ${this.address} complete (${why})`);
+    this.routes.lost(reason.graceful && !this.stopping);
   }
 
   private checkMaxPrefix(conn: Connection, u: UpdateMessage): void {
@@ -466,12 +411,11 @@ export class Peer implements ConnectionOwner {
     this.stopping = true;
     this.connector?.stop();
     this.idleTimer?.cancel();
-    this.quietTimer?.cancel();
     const closing = [...this.connections].map((c) => {
       c.shutdown(CEASE_ADMIN_SHUTDOWN, message);
       return c.close({ text: "stopped", graceful: false });
     });
-    this.gr.stop();
+    this.routes.stop();
     this.updateState("routewatch stopping");
     await Promise.all(closing);
   }
@@ -494,7 +438,7 @@ export class Peer implements ConnectionOwner {
         peerCapable: gr !== undefined,
         ...(gr ? { restartTime: gr.restartTime } : {}),
         families: (gr?.families ?? []).map((f) => familyName(f.afi, f.safi)),
-        state: this.gr.state,
+        state: this.routes.gracefulRestartState,
       },
       messages: { in: this.messagesIn, out: this.messagesOut },
       prefixes: counts,

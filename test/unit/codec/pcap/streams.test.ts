@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { decodeCapture, type CaptureEvent, type CaptureOptions } from "../../../../codec/pcap/index.js";
 import { Conversation, rawIpCapture, realMessages, type Packet } from "./build.js";
-import { messagesOf, problemsOf } from "./tshark.js";
+import { closesOf, messagesOf, problemsOf } from "./tshark.js";
 
 const BGP = realMessages("bgp-base.pcapng");
 const BMP = realMessages("bmp-base.pcapng");
@@ -25,7 +25,11 @@ function run(packets: Packet[], opts?: CaptureOptions): CaptureEvent[] {
 
 /** [kind, frame, bytes or message length] per event, to compare whole sequences. */
 function summary(events: CaptureEvent[]): [string, number, number | undefined][] {
-  return events.map((e) => [e.kind, e.frame, e.kind === "message" ? e.bytes.length : e.bytes]);
+  return events.map((e) => [
+    e.kind,
+    e.frame,
+    e.kind === "message" ? e.bytes.length : e.kind === "closed" ? undefined : e.bytes,
+  ]);
 }
 
 describe("holes", () => {
@@ -109,6 +113,8 @@ describe("connections", () => {
       ["message", 4, BGP[0]!.length],
       ["gap", 6, BGP[1]!.length],
       ["message", 6, BGP[2]!.length],
+      // The session on the connection is over (replay withdraws its routes here).
+      ["closed", 6, undefined],
     ]);
   });
 
@@ -123,6 +129,8 @@ describe("connections", () => {
       [0, 0, BGP[0]],
       [1, 2, BGP[1]],
     ]);
+    // FIN both ways closes the first connection; the second is still open when the file ends.
+    expect(closesOf(events).map((c) => [c.connection, c.reason])).toEqual([[0, "connection closed"]]);
   });
 
   it("directions: the SYN's sender is direction 0, also when the SYN-ACK comes first in the file", () => {

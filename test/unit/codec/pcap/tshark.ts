@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import {
   decodeCapture,
   type CaptureEvent,
+  type CaptureClosed,
   type CaptureMessage,
   type CaptureOptions,
 } from "../../../../codec/pcap/index.js";
@@ -182,8 +183,13 @@ export function linesOf(events: CaptureEvent[]): Line[] {
   return messagesOf(events).map(lineOf);
 }
 
-export type Problem = Exclude<CaptureEvent, CaptureMessage>;
+export type Problem = Exclude<CaptureEvent, CaptureMessage | CaptureClosed>;
 
 export function problemsOf(events: CaptureEvent[]): Problem[] {
-  return events.filter((e): e is Problem => e.kind !== "message");
+  return events.filter((e): e is Problem => e.kind !== "message" && e.kind !== "closed");
+}
+
+/** The "closed" events (connections ended by FIN or RST inside the capture). */
+export function closesOf(events: CaptureEvent[]): CaptureClosed[] {
+  return events.filter((e): e is CaptureClosed => e.kind === "closed");
 }

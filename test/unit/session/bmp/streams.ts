@@ -14,6 +14,7 @@ export function bmpMessages(file: string): Buffer[] {
   const out: Buffer[] = [];
   let connection: number | undefined;
   for (const ev of decodeCapture(readFileSync(CAPTURES + file))) {
+    if (ev.kind === "closed") continue;
     if (ev.kind !== "message") {
       throw new Error(`${file}: capture problem ${ev.kind}: ${ev.message}`);
     }
