@@ -87,6 +87,8 @@ export class Correlator {
   private readonly routeFlaps: FlapDamper<RouteFlapInfo>;
   private readonly peerFlaps: FlapDamper<PeerFlapInfo>;
   private readonly convergence = new ConvergenceTracker();
+  /** Views in which each node once had a complete table (see RuleContext.knownViews). */
+  private readonly knownViews = new Map<string, Set<string>>();
   private readonly convergenceListeners: ((c: Convergence) => void)[] = [];
   private evaluation: Timer | undefined;
   private wakeup: Timer | undefined;
@@ -191,10 +193,19 @@ export class Correlator {
     const now = this.clock.now();
     const conditions: Condition[] = [];
     if (this.view.synced) {
+      const facts = new RouteFacts(this.rib, this.view);
+      for (const node of this.view.nodes.keys()) {
+        const synced = facts.nodeVisibility(node).synced;
+        if (synced.size === 0) continue;
+        let known = this.knownViews.get(node);
+        if (!known) this.knownViews.set(node, (known = new Set()));
+        for (const s of synced) known.add(s);
+      }
       const ctx: RuleContext = {
         view: this.view,
-        facts: new RouteFacts(this.rib, this.view),
+        facts,
         hostRoutes: this.hostRoutes.keys(),
+        knownViews: this.knownViews,
       };
       for (const rule of STATE_RULES) conditions.push(...rule(ctx));
       conditions.push(...this.slowConvergence(now));

@@ -7,6 +7,11 @@ export interface RuleContext {
   facts: RouteFacts;
   /** Host routes (/32, /128) present in any view, for rules that look for routes nobody expects. */
   hostRoutes: Iterable<string>;
+  /**
+   * Views in which each node once had a complete table. A node whose session is gone since then
+   * announces nothing there, which is evidence too (unlike a node never seen).
+   */
+  knownViews: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /** LoadBalancer services that have an address. */
