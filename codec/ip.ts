@@ -157,3 +157,14 @@ export function prefixCovers(outer: PrefixBytes, inner: PrefixBytes): boolean {
   const mask = (0xff << (8 - rest)) & 0xff;
   return (outer.addr[full]! & mask) === (inner.addr[full]! & mask);
 }
+
+/**
+ * The text the RIB keys prefixes by (as prefixToString writes it): host bits cleared, IPv6 per
+ * RFC 5952; an address without a length is its host prefix. Throws like parsePrefix.
+ */
+export function canonicalPrefix(text: string): string {
+  const p = parsePrefix(text);
+  const b = Buffer.from(p.addr);
+  for (let bit = p.len; bit < b.length * 8; bit++) b[bit >> 3]! &= ~(0x80 >> (bit & 7)) & 0xff;
+  return prefixToString(p.afi, b, 0, p.len);
+}

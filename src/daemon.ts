@@ -14,6 +14,7 @@ import { Correlator, DEFAULT_CORRELATOR, type ViewSource } from "./correlate/eng
 import type { KubeObject } from "./inventory/types.js";
 import { routesHandler } from "./http/routes-api.js";
 import { HttpServer } from "./http/server.js";
+import { statusPage } from "./http/status-page.js";
 import { Recorder } from "./record/recorder.js";
 import { Rib } from "./rib/rib.js";
 import { BgpSpeaker } from "./session/bgp/index.js";
@@ -175,6 +176,15 @@ export class Daemon {
 
   private routes(): void {
     const h = this.http;
+    h.get("/", () => ({
+      contentType: "text/html; charset=utf-8",
+      text: statusPage({
+        sessions: this.speaker.sessions(),
+        routers: this.collector.routers(),
+        services: this.correlator?.services() ?? [],
+        firing: this.lifecycle.firing(),
+      }),
+    }));
     h.get("/healthz", () => ({ text: "ok\n" }));
     h.get("/readyz", () => {
       const ready = this.ready();

@@ -3,7 +3,7 @@
  * view), which shorter routes cover an address, which nodes are visible in which views. Built per
  * evaluation from the RIB (the one source of truth) and the Kubernetes view.
  */
-import { AFI_IPV4, parseIp, parsePrefix, prefixToString } from "../../codec/ip.js";
+import { AFI_IPV4, parseIp, prefixToString } from "../../codec/ip.js";
 import type { RouteSource } from "../core/types.js";
 import type { ServiceView } from "../inventory/types.js";
 import type { Rib } from "../rib/rib.js";
@@ -109,17 +109,5 @@ export class RouteFacts {
   /** Whether any route (of any length) exists for a prefix given as text. */
   exists(prefix: string): boolean {
     return this.rib.lookup(prefix).length > 0;
-  }
-
-  /** Canonical text of a prefix (host bits cleared), or undefined when it is not one. */
-  static canonical(prefix: string): string | undefined {
-    try {
-      const p = parsePrefix(prefix);
-      const b = Buffer.from(p.addr);
-      for (let bit = p.len; bit < b.length * 8; bit++) b[bit >> 3]! &= ~(0x80 >> (bit & 7)) & 0xff;
-      return prefixToString(p.afi, b, 0, p.len);
-    } catch {
-      return undefined;
-    }
   }
 }

@@ -2,7 +2,7 @@
  * GET /api/v1/routes?prefix=&peer=&source=&limit= — the paths in the RIB, as JSON. Attributes use
  * the same names as `routewatch decode` (one writer serves both).
  */
-import { parsePrefix } from "../../codec/ip.js";
+import { canonicalPrefix } from "../../codec/ip.js";
 import { memoryWriter } from "../core/line-writer.js";
 import { ROUTE_SOURCES, type RouteSource } from "../core/types.js";
 import type { Rib } from "../rib/rib.js";
@@ -13,12 +13,13 @@ const DEFAULT_LIMIT = 10_000;
 
 export function routesHandler(rib: Rib, formatTs: (micros: number) => string): Handler {
   return ({ query }) => {
-    const prefix = query.get("prefix") ?? undefined;
-    if (prefix !== undefined) {
+    const prefixText = query.get("prefix") ?? undefined;
+    let prefix: string | undefined;
+    if (prefixText !== undefined) {
       try {
-        parsePrefix(prefix);
+        prefix = canonicalPrefix(prefixText);
       } catch {
-        throw new HttpError(400, `prefix: expected a prefix like 10.208.1.5/32, got "${prefix}"`);
+        throw new HttpError(400, `prefix: expected a prefix like 10.208.1.5/32, got "${prefixText}"`);
       }
     }
     const peer = query.get("peer") ?? undefined;
