@@ -141,12 +141,27 @@ export class Daemon {
       };
       inventory?.onChange((events) => recorder.inventoryEvents(events, inventory.view().synced));
     }
+    this.collector.onPeerDown = (router, peer, distinguisher) =>
+      this.correlator?.peerDown(`bmp|${router}|${distinguisher}|${peer}`, peer, `BMP from ${router}`);
     this.speaker.onState = (peer, from, to, tsMicros) => {
       this.recorder?.bgpState(peer, from, to, tsMicros);
       // Session losses feed the peer flap damper.
       if (from === "Established" && to !== "Established")
         this.correlator?.peerDown(`bgp|${peer}`, peer, "bgp");
     };
+    this.metrics.gauge(
+      "routewatch_prefixes",
+      "Paths per peer (and BMP router and view) and address family",
+      ["source", "router", "peer", "afi"],
+      (set) => {
+        for (const p of this.rib.peers()) {
+          const c = this.rib.counts(p.id);
+          const labels = { source: p.source, router: p.router ?? "", peer: p.address };
+          set({ ...labels, afi: "ipv4" }, c.ipv4);
+          set({ ...labels, afi: "ipv6" }, c.ipv6);
+        }
+      },
+    );
     this.metrics.gauge(
       "routewatch_alerts",
       "Alerts by state (firing, pending) and labels",

@@ -89,6 +89,8 @@ export class Correlator {
   private readonly convergence = new ConvergenceTracker();
   /** Views in which each node once had a complete table (see RuleContext.knownViews). */
   private readonly knownViews = new Map<string, Set<string>>();
+  /** Some time, every peer had its initial table in. */
+  private everComplete = false;
   private readonly convergenceListeners: ((c: Convergence) => void)[] = [];
   private evaluation: Timer | undefined;
   private wakeup: Timer | undefined;
@@ -201,11 +203,13 @@ export class Correlator {
         if (!known) this.knownViews.set(node, (known = new Set()));
         for (const s of synced) known.add(s);
       }
+      if (facts.synced) this.everComplete = true;
       const ctx: RuleContext = {
         view: this.view,
         facts,
         hostRoutes: this.hostRoutes.keys(),
         knownViews: this.knownViews,
+        complete: facts.peers > 0 ? facts.synced : this.everComplete,
       };
       for (const rule of STATE_RULES) conditions.push(...rule(ctx));
       conditions.push(...this.slowConvergence(now));

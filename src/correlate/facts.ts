@@ -34,12 +34,14 @@ export const ANNOUNCE_SOURCES: ReadonlySet<RouteSource> = new Set<RouteSource>([
 export class RouteFacts {
   private readonly visibility = new Map<string, { sources: Set<RouteSource>; synced: Set<RouteSource> }>();
   private allPeersSynced = true;
+  private peerCount = 0;
 
   constructor(
     private readonly rib: Rib,
     private readonly view: ServiceView,
   ) {
     for (const peer of rib.peers()) {
+      this.peerCount++;
       const synced = rib.isSynced(peer.id);
       if (!synced) this.allPeersSynced = false;
       if (peer.source === "bmp-locrib") continue; // a Loc-RIB view is the router's, not a node's
@@ -101,9 +103,14 @@ export class RouteFacts {
     return this.visibility.get(node) ?? { sources: new Set(), synced: new Set() };
   }
 
-  /** Every peer's initial table is in (End-of-RIB or initial dump done). */
+  /** There are peers, and every one's initial table is in (End-of-RIB or initial dump done). */
   get synced(): boolean {
-    return this.allPeersSynced;
+    return this.peerCount > 0 && this.allPeersSynced;
+  }
+
+  /** Peers (sessions, BMP views) in the RIB now. */
+  get peers(): number {
+    return this.peerCount;
   }
 
   /** Whether any route (of any length) exists for a prefix given as text. */

@@ -258,6 +258,12 @@ export async function replay(opts: ReplayOptions, listener: ReplayListener): Pro
     log: log.child({ component: "bmp" }),
     metrics,
     quietMs: config.bmp.initialDumpQuiet * 1000,
+    onPeerDown: (router: string, peer: { address: string; distinguisher: string }) =>
+      correlator.peerDown(
+        `bmp|${router}|${peer.distinguisher}|${peer.address}`,
+        peer.address,
+        `BMP from ${router}`,
+      ),
   };
   const routerGone = (address: string): void => {
     routers.get(address)?.clear();

@@ -12,6 +12,11 @@ export interface RuleContext {
    * announces nothing there, which is evidence too (unlike a node never seen).
    */
   knownViews: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * The routes are complete enough to say one is missing: every peer has its initial table, or
+   * there are none left of peers that had (every session lost is evidence; none yet is start-up).
+   */
+  complete: boolean;
 }
 
 /** LoadBalancer services that have an address. */

@@ -7,8 +7,8 @@ import { parsePrefix, prefixCovers } from "../../../codec/ip.js";
 import type { Condition } from "../condition.js";
 import type { RuleContext } from "./context.js";
 
-export function poolNotAdvertised({ view, facts }: RuleContext): Condition[] {
-  if (!facts.synced) return [];
+export function poolNotAdvertised({ view, facts, complete }: RuleContext): Condition[] {
+  if (!complete) return [];
   const calico = view.calico.serviceLoadBalancerIPs.flatMap((c) => {
     try {
       return [parsePrefix(c)];

@@ -11,8 +11,8 @@
 import type { Condition } from "../condition.js";
 import { hostPrefix, list, loadBalancers, serviceLabels, type RuleContext } from "./context.js";
 
-export function reachability({ view, facts }: RuleContext): Condition[] {
-  if (!facts.synced) return [];
+export function reachability({ view, facts, complete }: RuleContext): Condition[] {
+  if (!complete) return [];
   const out: Condition[] = [];
   for (const svc of loadBalancers(view)) {
     const hasReadyEndpoint = svc.endpoints.some((e) => e.ready);

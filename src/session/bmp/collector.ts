@@ -34,6 +34,8 @@ export class BmpCollector {
   onMessage: BmpMessageHook | undefined;
   /** A router connected ("up") or its connection ended ("down"). */
   onRouter: BmpRouterHook | undefined;
+  /** A monitored peer that was up went down (PEER-DOWN). */
+  onPeerDown: ((router: string, peer: string, distinguisher: string) => void) | undefined;
   private readonly listeners = new Listeners();
   private readonly connections = new Map<string, RouterConnection>();
   private readonly tracker = new BmpSessionTracker();
@@ -109,6 +111,7 @@ export class BmpCollector {
         log: this.log,
         metrics,
         quietMs: this.opts.config.bmp.initialDumpQuiet * 1000,
+        onPeerDown: (router, peer) => this.onPeerDown?.(router, peer.address, peer.distinguisher),
       },
     );
     const conn = new RouterConnection(socket, router, {

@@ -37,6 +37,8 @@ export interface RouterDeps {
   metrics: Metrics;
   /** bmp.initialDumpQuiet in milliseconds. */
   quietMs: number;
+  /** A monitored peer that was up went down (for peer flap damping). */
+  onPeerDown?: (router: string, peer: BmpPeerHeader) => void;
 }
 
 const TYPE_NAMES = new Map<number, string>(Object.entries(MESSAGE_TYPES).map(([name, n]) => [n, name]));
@@ -192,8 +194,10 @@ export class BmpRouter {
     const withdrawn = p.goDown(msg.peer, reason);
     const fields = { peer: p.label, reason: reason.name, notification: reason.notification, withdrawn };
     // FRR reports peers that never came up as down when the BMP session starts: not a change.
-    if (wasUp) this.log.info(fields, "BMP peer down");
-    else this.log.debug(fields, "BMP peer down (was not up)");
+    if (wasUp) {
+      this.log.info(fields, "BMP peer down");
+      this.deps.onPeerDown?.(this.address, msg.peer);
+    } else this.log.debug(fields, "BMP peer down (was not up)");
   }
 
   private routeMonitoring(msg: BmpRouteMonitoring): void {

@@ -159,6 +159,23 @@ describe("correlator rules through the alert lifecycle", () => {
     expect(s.events).toContain("resolved AggregateOnly  10.208.1.5/32");
   });
 
+  it("no ServiceUnreachable before any route source is in; but once every source is lost, yes", () => {
+    const s = new Setup([web]);
+    for (const n of [1, 2, 3]) s.rib.removePeer(peerId("bgp", `127.0.1.${n}`), s.clock.now());
+    s.setView([web]);
+    s.at(10);
+    expect(s.events).toEqual([]); // start-up: no peer has reported anything yet
+    s.rib.addPeer(peer("127.0.1.1"));
+    s.rib.setSynced(peerId("bgp", "127.0.1.1"));
+    s.announce(1, "10.208.1.5/32");
+    s.at(20);
+    expect(s.events).toEqual([]);
+    s.rib.removePeer(peerId("bgp", "127.0.1.1"), s.clock.now());
+    s.setView([web]);
+    s.at(30);
+    expect(s.events).toContain("firing ServiceUnreachable  10.208.1.5/32");
+  });
+
   it("OrphanRoute for a host route in the pool that no service owns", () => {
     const s = new Setup([web]);
     s.announce(1, "10.208.1.5/32");
