@@ -72,7 +72,8 @@ export class FlapDamper<I> {
     for (const e of this.entries.values()) {
       if (!e.flapping) continue;
       const seconds = this.s.halfLifeSeconds * Math.log2(e.penalty / this.s.reuse);
-      const at = e.atMicros + Math.ceil(Math.max(0, seconds) * 1e6);
+      // One microsecond past the moment the penalty equals reuse: flapping() clears below reuse only.
+      const at = e.atMicros + Math.floor(Math.max(0, seconds) * 1e6) + 1;
       if (next === undefined || at < next) next = at;
     }
     return next;

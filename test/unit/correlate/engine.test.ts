@@ -270,3 +270,28 @@ describe("correlator rules through the alert lifecycle", () => {
     ]);
   });
 });
+
+describe("flap damping timing", () => {
+  it("a penalty capped at maxPenalty clears at the moment it decays below reuse, with no other input", () => {
+    // 3000 (the cap) halves to 750 in exactly two half-lives: the wake-up must come just after.
+    const flap = { ...DEFAULT_CORRELATOR.routeFlap, halfLifeSeconds: 10, maxPenalty: 3000 };
+    const s = new Setup([web], {}, { ...DEFAULT_CORRELATOR, routeFlap: flap });
+    for (let i = 0; i < 6; i++) {
+      s.at(i * 0.4);
+      s.announce(1, "10.208.1.5/32");
+      s.at(i * 0.4 + 0.2);
+      s.withdraw(1, "10.208.1.5/32");
+    }
+    s.announce(1, "10.208.1.5/32");
+    s.at(10);
+    expect(s.events.filter((e) => e.includes("RouteFlapping"))).toEqual([
+      "firing RouteFlapping node1 10.208.1.5/32",
+    ]);
+    // Last withdrawal at 2.2 s: 3000 -> 750 at 22.2 s. Nothing else happens after it.
+    s.at(22.3);
+    expect(s.events.filter((e) => e.includes("RouteFlapping"))).toEqual([
+      "firing RouteFlapping node1 10.208.1.5/32",
+      "resolved RouteFlapping node1 10.208.1.5/32",
+    ]);
+  });
+});
