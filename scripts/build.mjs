@@ -29,7 +29,8 @@ export async function buildCli(entries = { cli: "src/cli.ts" }) {
     chunkNames: "chunks/[name]-[hash]",
   });
   mkdirSync(join(dist, "chunks"), { recursive: true });
-  for (const f of readdirSync(join(tmp, "chunks"))) renameSync(join(tmp, "chunks", f), join(dist, "chunks", f));
+  for (const f of readdirSync(join(tmp, "chunks")))
+    renameSync(join(tmp, "chunks", f), join(dist, "chunks", f));
   for (const f of readdirSync(tmp)) if (f !== "chunks") renameSync(join(tmp, f), join(dist, f));
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -275,13 +275,15 @@ export class Daemon {
   }
 
   async stop(): Promise<void> {
+    // The recording ends first: routewatch closing its sessions is no event of the network, and a
+    // replay must judge the routes as they were while it watched.
+    this.recorder?.stop();
     this.correlator?.stop();
     this.lifecycle.stop();
     await this.speaker.stop();
     await this.collector.stop();
     await this.opts.inventory?.stop();
     this.alertmanager?.stop();
-    this.recorder?.stop();
     await this.http.close();
   }
 }

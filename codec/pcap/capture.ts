@@ -32,6 +32,8 @@ interface Connection {
   side0: string;
   dirs: [Direction, Direction];
   closed: boolean;
+  /** The side whose FIN came first, once one did. */
+  firstFin?: 0 | 1;
 }
 
 /** Position in the capture, for the events being produced. */
@@ -197,12 +199,13 @@ class CaptureReader {
     dir.tcp.segment(start, seg.payload, (seg.flags & TCP_FIN) !== 0 && seg.missing === 0);
     if (seg.missing > 0)
       dir.tcp.skip((start + seg.payload.length) >>> 0, seg.missing, "bytes cut by the snap length");
+    if (dir.tcp.finished) conn.firstFin ??= side;
     if ((seg.flags & TCP_RST) !== 0) {
       this.close(conn, "connection reset");
-      this.closedEvent(conn, "connection reset");
+      this.closedEvent(conn, "connection reset", side);
     } else if (conn.dirs[0].tcp.finished && conn.dirs[1].tcp.finished) {
       this.markClosed(conn);
-      this.closedEvent(conn, "connection closed");
+      this.closedEvent(conn, "connection closed", conn.firstFin ?? side);
     }
     while (this.budget.buffered > this.maxTotal && this.shedLargest());
   }
@@ -301,12 +304,13 @@ class CaptureReader {
   }
 
   /** Tells the consumer the session is over (its messages before this event are all out). */
-  private closedEvent(conn: Connection, reason: string): void {
+  private closedEvent(conn: Connection, reason: string, closedBy: 0 | 1): void {
     this.out.push({
       kind: "closed",
       tsMicros: this.clock.tsMicros,
       frame: this.clock.frame,
       reason,
+      closedBy,
       ...conn.dirs[0].ref,
     });
   }

@@ -66,6 +66,8 @@ export interface CaptureClosed extends StreamRef {
   tsMicros: number;
   frame: number;
   reason: string;
+  /** The side that ended it: sent the RST, or the first FIN (0 = `src`, 1 = `dst` of this ref). */
+  closedBy: 0 | 1;
 }
 
 export type CaptureEvent = CaptureMessage | CaptureProblem | CaptureClosed;

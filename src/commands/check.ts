@@ -139,6 +139,7 @@ export async function checkCommand(args: string[]): Promise<number> {
 async function checkReplay(inputs: string[], values: RunValues, out: LineWriter): Promise<number> {
   if (inputs.length === 0) throw new UsageError("check --replay takes at least one INPUT");
   const raw = (values.config ? readConfigFile(values.config) : {}) as Record<string, unknown>;
+  if (values["router-id"] !== undefined) raw.routerId = values["router-id"]; // tells routewatch's side of a capture
   raw.routerId ??= "0.0.0.1";
   if (values.grace !== undefined) {
     const g = parseDuration(values.grace);

@@ -43,6 +43,7 @@ export async function replayCommand(args: string[]): Promise<number> {
       from: { type: "string" },
       to: { type: "string" },
       config: { type: "string" },
+      "router-id": { type: "string" },
       "bmp-port": { type: "string", multiple: true },
       "bgp-port": { type: "string", multiple: true },
       "log-level": { type: "string", default: "silent" },
@@ -59,7 +60,9 @@ export async function replayCommand(args: string[]): Promise<number> {
       throw new UsageError(`--grace: expected a duration like 5s or 500ms, got "${values.grace}"`);
     setPath(raw, "alerts.grace", g);
   }
-  // A replay needs no router id of this host; routewatch's OPEN stands in for a missing one.
+  // The recorded routewatch's BGP identifier tells its side of a captured session; a replay needs
+  // no router id of this host (routewatch's OPEN stands in for a missing one).
+  if (values["router-id"] !== undefined) raw.routerId = values["router-id"];
   raw.routerId ??= "0.0.0.1";
   setPath(raw, "logLevel", values["log-level"]);
   const config = buildConfig(raw, values.config ?? "configuration");

@@ -32,10 +32,12 @@ commands:
       --record-dir DIR               (record.dir: record BGP as MRT, BMP as received, inventory changes)
 
   replay INPUT... [--inventory FILE] [--grace 5s] [--speed max|1x|Nx] [--format json|text]
-         [--from T] [--to T] [--config FILE] [--bmp-port N]... [--bgp-port N]...
+         [--from T] [--to T] [--config FILE] [--router-id IP] [--bmp-port N]... [--bgp-port N]...
       The pipeline of run on captures (pcap, pcapng), MRT files and recording directories, on a
       virtual clock taken from their timestamps: the same input gives the same verdicts. The end of
       the input is held for the grace period. --inventory defaults to a recording's own timeline.
+      --router-id (or the run's --config): the recorded routewatch's, so that in a capture its own
+      side is no peer and its leaving (Cease, closed connections) keeps the routes as last seen.
       --format json: {"ts","event":"firing"|"resolved","alert":{"labels","annotations"}},
       {"ts","event":"convergence","namespace","service","seconds"}, then
       {"event":"summary","firing":[{"labels"}...],"routes":N,"warnings":[...]}.

@@ -109,6 +109,7 @@ export class Correlator {
     this.routeFlaps = new FlapDamper(settings.routeFlap);
     this.peerFlaps = new FlapDamper(settings.peerFlap);
     rib.onRoute((e) => this.routeEvent(e));
+    rib.onPeers(() => this.changed());
     inventory.onChange(() => this.viewEvent());
   }
 

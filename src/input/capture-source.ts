@@ -35,6 +35,7 @@ export async function readCaptureItems(
           transport: ev.transport,
           a: ev.src,
           b: ev.dst,
+          by: ev.closedBy === 0 ? ev.src : ev.dst,
           reason: ev.reason,
         });
         continue;

@@ -87,6 +87,8 @@ export interface ClosedItem extends Stamped {
   /** The two endpoints' addresses, in no particular order (for BMP recordings: router, collector). */
   a: string;
   b: string;
+  /** Captures: the endpoint that ended it (sent the RST, or the first FIN): `a` or `b`. */
+  by?: string;
   reason: string;
 }
 

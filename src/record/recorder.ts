@@ -58,6 +58,7 @@ export class Recorder {
   private readonly collectors = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private flushes = 0;
+  private stopped = false;
   private inventorySynced = false;
   private lastInventoryMicros = 0;
   private readonly log: Logger;
@@ -93,6 +94,7 @@ export class Recorder {
   }
 
   bgpMessage(m: RecordedBgpMessage): void {
+    if (this.stopped) return;
     this.peers.set(m.peer, { local: m.local, peerAs: m.peerAs, localAs: m.localAs });
     // MESSAGE_AS4 tells readers the AS_PATH inside is 4-octet, so a 2-octet session is written as MESSAGE.
     const as4 = m.options.as4;
@@ -119,6 +121,7 @@ export class Recorder {
     tsMicros: number,
     local?: { local: string; peerAs: number; localAs: number },
   ): void {
+    if (this.stopped) return;
     const known = local ?? this.peers.get(peer);
     if (!known) return;
     this.bgp.append(
@@ -137,12 +140,14 @@ export class Recorder {
   }
 
   bmpMessage(m: { tsMicros: number; router: string; collector: string; bytes: Buffer }): void {
+    if (this.stopped) return;
     this.collectors.set(m.router, m.collector);
     this.bmp.append(encodeBmpRecord(m));
   }
 
   /** A router's BMP connection ended (the collector withdrew what it reported). */
   bmpRouterDown(router: string, tsMicros: number): void {
+    if (this.stopped) return;
     const collector = this.collectors.get(router);
     if (collector === undefined) return; // nothing of it was recorded
     this.bmp.append(encodeBmpRecord({ tsMicros, router, collector, bytes: Buffer.alloc(0) }));
@@ -153,6 +158,7 @@ export class Recorder {
    * complete now; the first time, a SYNCED line says so (objects of a live list arrive one by one).
    */
   inventoryEvents(events: readonly InventoryEvent[], synced: boolean): void {
+    if (this.stopped) return;
     for (const e of events)
       this.inventory.append(() => timelineLine(this.inventoryTime(e.tsMicros), e.type, e.object));
     if (synced && !this.inventorySynced) {
@@ -210,7 +216,9 @@ export class Recorder {
     }
   }
 
+  /** Ends the recording: what is reported after this (routewatch's own shutdown) is not written. */
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     for (const f of [this.bgp, this.bmp, this.inventory]) f.close();
   }

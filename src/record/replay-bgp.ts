@@ -5,9 +5,17 @@
  * UPDATE after its OPEN (or at its first UPDATE when the input starts mid-session) and ends at a
  * NOTIFICATION (not graceful), an MRT state change out of Established, the end of its TCP
  * connection, or a new OPEN (both graceful, as a dropped connection is).
+ *
+ * A capture of routewatch's own sessions also holds routewatch's side: its direction (its OPEN
+ * carries the configured router id as BGP identifier) is no peer, and routewatch leaving (Cease / Administrative Shutdown,
+ * or closing the connection) is the end of the observation, not of the peer's routes: they stay as
+ * last seen, which is what the live daemon judged until it stopped. Only a direction that announced
+ * something counts a lost session for PeerFlapping (a silent side is an observer, not a speaker).
  */
 import {
+  CEASE_ADMIN_SHUTDOWN,
   decodeHeader,
+  ERR_CEASE,
   decodeMessage,
   HEADER_LEN,
   MSG_KEEPALIVE,
@@ -35,6 +43,12 @@ interface Direction {
   /** An OPEN was seen and the session is not established yet. */
   opening: boolean;
   asn?: number;
+  /** The sender is routewatch itself (its OPEN carries our BGP identifier). */
+  ours: boolean;
+  /** The sender announced a route at some point (a peer, not a silent observer). */
+  announced: boolean;
+  /** Routewatch left this session: the sender's routes stay as last seen. */
+  observerLeft: boolean;
 }
 
 export class ReplayBgp {
@@ -53,7 +67,16 @@ export class ReplayBgp {
     const key = `${src}>${dst}`;
     let d = this.directions.get(key);
     if (!d) {
-      d = { key, src, dst, route: new RouteSession(`bgp|${key}`, this.env), opening: false };
+      d = {
+        key,
+        src,
+        dst,
+        route: new RouteSession(`bgp|${key}`, this.env),
+        opening: false,
+        ours: false,
+        announced: false,
+        observerLeft: false,
+      };
       this.directions.set(key, d);
     }
     return d;
@@ -68,19 +91,30 @@ export class ReplayBgp {
     try {
       if (type === MSG_OPEN) {
         const open = decodeMessage(bytes, offset, item.options) as OpenMessage;
-        if (d.route.active) this.lost(d, true, "new OPEN (the peer restarted)");
+        // After routewatch left, a new session is routewatch coming back, not the peer restarting.
+        if (d.route.active) this.lost(d, true, "new OPEN (the peer restarted)", d.observerLeft);
         d.open = open;
         d.opening = true;
+        d.ours = open.bgpId === this.ourOpen.bgpId;
+        d.observerLeft = false;
       } else if (type === MSG_KEEPALIVE) {
         if (d.opening) this.establish(d);
       } else if (type === MSG_NOTIFICATION) {
-        // The session is over for both sides, and not gracefully (RFC 4724 4.2).
-        this.lost(d, false, "NOTIFICATION");
-        this.lost(this.direction(item.dst, item.src), false, "NOTIFICATION");
+        const back = this.direction(item.dst, item.src);
+        const shutdown = bytes[offset + 19] === ERR_CEASE && bytes[offset + 20] === CEASE_ADMIN_SHUTDOWN;
+        if (d.ours && shutdown) {
+          this.observerLeaves(back, "routewatch shut the session down");
+        } else {
+          if (shutdown && !d.announced && back.announced) this.hintObserver(d);
+          // The session is over for both sides, and not gracefully (RFC 4724 4.2).
+          this.lost(d, false, "NOTIFICATION");
+          this.lost(back, false, "NOTIFICATION");
+        }
       } else if (type === MSG_UPDATE) {
+        if (d.ours) return; // routewatch announces nothing; what it sends is no route of the network
         if (!d.route.active) this.establish(d);
         const u = decodeMessage(bytes, offset, item.options) as UpdateMessage;
-        d.route.update(u, item.tsMicros);
+        if ((d.route.update(u, item.tsMicros)?.announced ?? 0) > 0) d.announced = true;
       }
     } catch (e) {
       if (!(e instanceof CodecError)) throw e;
@@ -99,19 +133,26 @@ export class ReplayBgp {
     this.lost(this.direction(item.peer, item.local), true, "state change");
   }
 
-  /** A capture's TCP connection ended: both directions' sessions are over. */
+  /**
+   * A capture's TCP connection ended: both directions' sessions are over, unless routewatch closed
+   * it (it stopped, or was killed): then the other side's routes stay as last seen.
+   */
   closed(item: ClosedItem): void {
     for (const [src, dst] of [
       [item.a, item.b],
       [item.b, item.a],
     ] as const) {
       const d = this.directions.get(`${src}>${dst}`);
-      if (d) this.lost(d, true, item.reason);
+      if (!d) continue;
+      const closer = this.directions.get(`${dst}>${src}`);
+      if (closer?.ours && item.by === dst) this.observerLeaves(d, `routewatch closed the connection`);
+      else this.lost(d, true, item.reason);
     }
   }
 
   private establish(d: Direction): void {
     d.opening = false;
+    if (d.ours) return;
     const theirs = d.open;
     const receiver = this.directions.get(`${d.dst}>${d.src}`)?.open ?? this.ourOpen;
     const n: NegotiatedRoutes = theirs
@@ -133,12 +174,37 @@ export class ReplayBgp {
     d.route.established(ref, n);
   }
 
-  private lost(d: Direction, graceful: boolean, why: string): void {
+  /** `quiet`: the end is no event of the peer's (routewatch had left), so no PeerFlapping. */
+  private lost(d: Direction, graceful: boolean, why: string, quiet = false): void {
     d.opening = false;
+    if (d.observerLeft && !quiet) return; // nobody was watching: the routes stay as last seen
     if (!d.route.active) return;
     d.route.lost(graceful);
     this.env.log.debug({ peer: d.src, why }, `replayed session ${d.key} ended (${why})`);
-    this.sessionDown(`bgp|${d.key}`, d.src);
+    if (d.announced && !quiet) this.sessionDown(`bgp|${d.key}`, d.src);
+  }
+
+  private readonly hinted = new Set<string>();
+
+  /** A silent side shut a session down: if that is routewatch stopping, say how to tell the replay. */
+  private hintObserver(d: Direction): void {
+    if (this.hinted.has(d.src)) return;
+    this.hinted.add(d.src);
+    const id = d.open?.bgpId ?? d.src;
+    this.warn(
+      `${d.src} shut down its session with ${d.dst} and never announced a route; if ${d.src} is routewatch ` +
+        `stopping, replay with --router-id ${id} so that its leaving keeps the routes as last seen`,
+    );
+  }
+
+  private observerLeaves(d: Direction, why: string): void {
+    d.opening = false;
+    if (!d.route.active || d.observerLeft) return;
+    d.observerLeft = true;
+    this.env.log.debug(
+      { peer: d.src, why },
+      `replayed session ${d.key}: ${why}; its routes stay as last seen`,
+    );
   }
 
   stop(): void {

@@ -38,8 +38,13 @@ export function jsonReplayOutput(out: LineWriter): ReplayListener & { summary(r:
 }
 
 function labelText(labels: Record<string, string>): string {
-  const { alertname, severity, namespace, service, ...rest } = labels;
-  const svc = namespace !== undefined && service !== undefined ? ` ${namespace}/${service}` : "";
+  const { alertname, severity, ...rest } = labels;
+  let svc = "";
+  if (rest.namespace !== undefined && rest.service !== undefined) {
+    svc = ` ${rest.namespace}/${rest.service}`;
+    delete rest.namespace;
+    delete rest.service;
+  }
   const more = Object.entries(rest)
     .filter(([, v]) => v !== "")
     .map(([k, v]) => ` ${k}=${v}`)

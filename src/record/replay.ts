@@ -269,6 +269,9 @@ export async function replay(opts: ReplayOptions, listener: ReplayListener): Pro
     routers.get(address)?.clear();
     routers.delete(address);
   };
+  // Routers whose collector (routewatch) closed the connection: their routes stay as last seen
+  // (the collector stopped watching; the network did not change) until they connect again.
+  const collectorLeft = new Set<string>();
   const ribPeers = new Map<string, PeerRef>();
 
   const apply = (item: InputItem): void => {
@@ -280,10 +283,14 @@ export async function replay(opts: ReplayOptions, listener: ReplayListener): Pro
       case "closed":
         if (item.transport === "bgp") return bgp.closed(item);
         // Either end may be the router (a capture does not say which); only a known one is cleared.
-        routerGone(item.a);
-        routerGone(item.b);
+        for (const address of [item.a, item.b]) {
+          if (!routers.has(address)) continue;
+          if (item.by !== undefined && item.by !== address) collectorLeft.add(address);
+          else routerGone(address);
+        }
         return;
       case "bmp": {
+        if (collectorLeft.delete(item.src)) routerGone(item.src); // a new connection starts afresh
         let router = routers.get(item.src);
         if (!router)
           routers.set(

@@ -35,10 +35,23 @@ export class Rib {
   private readonly pool = new AttributePool();
   private readonly peerEntries = new Map<string, PeerEntry>();
   private readonly listeners: RouteListener[] = [];
+  private readonly peerListeners: (() => void)[] = [];
   private readonly syncedPeers = new Set<string>();
 
   onRoute(listener: RouteListener): void {
     this.listeners.push(listener);
+  }
+
+  /**
+   * Called when a peer is added or removed or its table becomes complete (or incomplete again):
+   * what the RIB is evidence of changes even when no route does (an End-of-RIB after the routes).
+   */
+  onPeers(listener: () => void): void {
+    this.peerListeners.push(listener);
+  }
+
+  private peersChanged(): void {
+    for (const l of this.peerListeners) l();
   }
 
   private emit(e: RouteEvent): void {
@@ -50,7 +63,9 @@ export class Rib {
    * too (the peer announces nothing), unlike an unknown peer.
    */
   addPeer(peer: PeerRef): void {
+    const known = this.peerEntries.has(peer.id);
     this.entry(peer);
+    if (!known) this.peersChanged();
   }
 
   /** Interned attribute sets held. */
@@ -192,6 +207,7 @@ export class Rib {
     for (const p of [...e.table.values()])
       if (this.remove(e.table, e.peer, p.prefix, p.pathId, tsMicros, true)) n++;
     this.peerEntries.delete(peerId);
+    this.peersChanged();
     return n;
   }
 
@@ -225,8 +241,10 @@ export class Rib {
    * then a route it does not have yet is not evidence of a missing route.
    */
   setSynced(peerId: string, synced = true): void {
+    if (synced === this.syncedPeers.has(peerId)) return;
     if (synced) this.syncedPeers.add(peerId);
     else this.syncedPeers.delete(peerId);
+    this.peersChanged();
   }
 
   isSynced(peerId: string): boolean {

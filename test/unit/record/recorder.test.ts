@@ -148,7 +148,15 @@ describe("Recorder", () => {
     });
     rec.bmpRouterDown("127.0.0.1", T0 + 5000);
     rec.stop();
+    // What routewatch's own shutdown reports after the recording stopped is no part of it.
+    clock.advanceTo(T0 + 3600e6);
+    rec.bgpState("127.0.1.1", "Established", "Idle", T0 + 3600e6);
+    rec.bgpMessage({ ...peering, tsMicros: T0 + 3600e6, bytes: encodeKeepalive() });
+    rec.bmpRouterDown("127.0.0.1", T0 + 3600e6);
+    rec.inventoryEvents([], true);
+    rec.flush();
     const files = readdirSync(dir).sort();
+    expect(files).toHaveLength(2);
     const mrt = join(
       dir,
       files.find((f) => f.endsWith(".bgp.mrt"))!,

@@ -6,15 +6,24 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { attr, encodeKeepalive, encodeOpen, encodeUpdate } from "../../../codec/bgp/index.js";
+import {
+  attr,
+  CEASE_ADMIN_SHUTDOWN,
+  encodeKeepalive,
+  encodeOpen,
+  encodeShutdownNotification,
+  encodeUpdate,
+} from "../../../codec/bgp/index.js";
 import { encodeBgp4mpMessage, encodeBgp4mpStateChange } from "../../../codec/mrt/index.js";
 import { buildConfig } from "../../../src/core/config.js";
+import { buildOurOpen } from "../../../src/session/bgp/open-policy.js";
 import { memoryWriter } from "../../../src/core/line-writer.js";
 import { createLogger } from "../../../src/core/log.js";
 import { formatTimestamp } from "../../../src/core/time.js";
 import { replay } from "../../../src/record/replay.js";
 import { jsonReplayOutput } from "../../../src/record/replay-output.js";
 import { labInventory } from "../../helpers/kube-objects.js";
+import { ACK, FIN, ipv4Tcp, PSH, rawIpCapture, SYN, type Packet } from "../codec/pcap/build.js";
 
 const T0 = Date.parse("2026-11-25T14:00:00Z") * 1000;
 const S = 1e6;
@@ -82,8 +91,54 @@ function recording(): string {
   return file;
 }
 
+const CONFIG = buildConfig({ routerId: "127.0.0.10", alerts: { grace: 3 }, bgp: { syncQuiet: 2 } });
+
+/** One BGP session between node `node` and routewatch (127.0.0.10:179), both directions, as packets. */
+function captureSession(node: number) {
+  const side = [
+    { addr: `127.0.1.${node}`, port: 40000 + node, seq: 1000 },
+    { addr: "127.0.0.10", port: 179, seq: 5000 },
+  ];
+  const packets: Packet[] = [];
+  const push = (at: number, from: 0 | 1, flags: number, payload: Buffer = Buffer.alloc(0)): void => {
+    const [a, b] = [side[from]!, side[1 - from]!];
+    packets.push({
+      tsMicros: T0 + at * S,
+      data: ipv4Tcp({
+        src: a.addr,
+        dst: b.addr,
+        sport: a.port,
+        dport: b.port,
+        seq: a.seq,
+        ack: b.seq,
+        flags,
+        payload,
+      }),
+    });
+    a.seq += payload.length + (flags & (SYN | FIN) ? 1 : 0);
+  };
+  const session = {
+    packets,
+    /** `from`: 0 the node, 1 routewatch. */
+    send: (at: number, from: 0 | 1, message: Buffer) => (push(at, from, ACK | PSH, message), session),
+    fin: (at: number, from: 0 | 1) => (push(at, from, FIN | ACK), session),
+  };
+  push(1, 0, SYN);
+  push(1, 1, SYN | ACK);
+  const own = node === 1 ? ["10.208.1.5/32"] : ["10.208.1.6/32"];
+  return session
+    .send(1, 0, open(node))
+    .send(1, 1, encodeOpen(buildOurOpen(CONFIG).fields))
+    .send(1.01, 0, encodeKeepalive())
+    .send(1.01, 1, encodeKeepalive())
+    .send(1.1, 0, announce(node, ["10.208.1.0/24", `192.168.${node}.0/26`, ...own]))
+    .send(1.2, 0, endOfRib)
+    .send(1.2, 1, endOfRib);
+}
+
 async function run(
   extra: { fromMicros?: number; toMicros?: number } = {},
+  input = recording(),
 ): Promise<{ text: string; firing: number }> {
   const inventory = join(dir, "inventory.json");
   writeFileSync(inventory, labInventory(0));
@@ -91,9 +146,9 @@ async function run(
   const out = jsonReplayOutput(writer);
   const result = await replay(
     {
-      inputs: [recording()],
+      inputs: [input],
       inventory,
-      config: buildConfig({ routerId: "127.0.0.10", alerts: { grace: 3 }, bgp: { syncQuiet: 2 } }),
+      config: CONFIG,
       speed: "max",
       ports: { bmpPorts: [] },
       log: createLogger("silent"),
@@ -188,5 +243,44 @@ describe("replay", () => {
       .map((l) => JSON.parse(l) as { event: string; ts?: string });
     expect(events.map((e) => e.event)).toEqual(["resolved", "summary"]);
     // The window ends before node2's session is lost: nothing fires at its end.
+  });
+});
+
+describe("replay of a capture of routewatch's own sessions", () => {
+  it("routewatch leaving (Cease, or closing the connection) keeps the routes; a node leaving loses its own", async () => {
+    const node1 = captureSession(1); // routewatch shuts the session down, as it does when it stops
+    node1.send(20, 1, encodeShutdownNotification(CEASE_ADMIN_SHUTDOWN, "routewatch is shutting down"));
+    node1.fin(20.01, 1).fin(20.02, 0);
+    const node2 = captureSession(2).fin(21, 1).fin(21.01, 0); // routewatch killed: its kernel closes
+    const node3 = captureSession(3); // the node shuts the session down
+    node3.send(22, 0, encodeShutdownNotification(CEASE_ADMIN_SHUTDOWN, "bird stopping"));
+    node3.fin(22.01, 0).fin(22.02, 1);
+    const packets = [...node1.packets, ...node2.packets, ...node3.packets].sort(
+      (a, b) => a.tsMicros - b.tsMicros,
+    );
+    const file = join(dir, "own-sessions.pcap");
+    writeFileSync(file, rawIpCapture(packets));
+
+    const lines = (await run({}, file)).text
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { ts: string; event: string; alert?: { labels: Record<string, string> } });
+    // Only node3's loss is an event: api's endpoint on node3 has no route. routewatch's own side is
+    // no peer, and its leaving does not take node1's and node2's routes away.
+    expect(lines.filter((l) => l.event !== "summary").map((l) => [l.ts, l.event, l.alert!.labels])).toEqual([
+      [
+        formatTimestamp(T0 + 25 * S + 100_000),
+        "firing",
+        {
+          alertname: "EndpointWithoutRoute",
+          severity: "warning",
+          namespace: "shop",
+          service: "api",
+          node: "node3",
+          prefix: "10.208.1.6/32",
+        },
+      ],
+    ]);
+    expect(lines.at(-1)).toMatchObject({ event: "summary", routes: 6 });
   });
 });

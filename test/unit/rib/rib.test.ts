@@ -54,6 +54,23 @@ describe("Rib", () => {
     expect(rib.attributeSets).toBe(0);
   });
 
+  it("tells when its evidence changes without a route: a peer added, complete, incomplete, removed", () => {
+    const rib = new Rib();
+    let calls = 0;
+    rib.onPeers(() => calls++);
+    rib.addPeer(node1);
+    rib.addPeer(node1); // known already
+    expect(calls).toBe(1);
+    rib.setSynced(node1.id); // End-of-RIB after the routes: nothing else would say so
+    rib.setSynced(node1.id);
+    expect(calls).toBe(2);
+    rib.setSynced(node1.id, false);
+    expect(calls).toBe(3);
+    rib.removePeer(node1.id, 1);
+    rib.removePeer(node2.id, 1); // never added
+    expect(calls).toBe(4);
+  });
+
   it("keeps peers apart and finds every peer's path for a prefix", () => {
     const { rib } = withEvents();
     rib.apply(node1, update({ attributes: base, nlri: [{ prefix: "10.208.1.0/24" }] }), 1);

@@ -130,7 +130,20 @@ describe("connections", () => {
       [1, 2, BGP[1]],
     ]);
     // FIN both ways closes the first connection; the second is still open when the file ends.
-    expect(closesOf(events).map((c) => [c.connection, c.reason])).toEqual([[0, "connection closed"]]);
+    expect(closesOf(events).map((c) => [c.connection, c.reason, c.closedBy])).toEqual([
+      [0, "connection closed", 0],
+    ]);
+  });
+
+  it("a close names the side that ended the connection: the first FIN's sender, or the RST's", () => {
+    const serverFirst = new Conversation(client(40009), bgpServer).handshake().data(AT[0]!, BGP[0]!);
+    serverFirst.serverFin(AT[1]!).fin(AT[1]!);
+    const [byServer] = closesOf(run(serverFirst.packets));
+    expect([byServer!.src, byServer!.closedBy]).toEqual(["10.1.0.1", 1]);
+    const reset = new Conversation(client(40010), bgpServer).handshake().data(AT[0]!, BGP[0]!).rst(AT[1]!);
+    expect(closesOf(run(reset.packets)).map((c) => [c.reason, c.closedBy])).toEqual([
+      ["connection reset", 0],
+    ]);
   });
 
   it("directions: the SYN's sender is direction 0, also when the SYN-ACK comes first in the file", () => {
