@@ -123,10 +123,22 @@ export class Daemon {
     }
     if (config.record.dir !== undefined) {
       const inventory = opts.inventory;
-      const recorder = new Recorder({ ...config.record, dir: config.record.dir }, clock, log, () => ({
-        objects: inventory?.objects() ?? [],
-        synced: inventory?.view().synced ?? false,
-      }));
+      const recorder = new Recorder(
+        { ...config.record, dir: config.record.dir },
+        clock,
+        log,
+        () => ({
+          objects: inventory?.objects() ?? [],
+          synced: inventory?.view().synced ?? false,
+        }),
+        () => ({
+          routerId: config.routerId,
+          tables: this.rib
+            .peers()
+            .filter((p) => p.source === "bgp")
+            .map((peer) => ({ peer, paths: this.rib.paths(peer.id) })),
+        }),
+      );
       this.recorder = recorder;
       this.speaker.onMessage = (m) => recorder.bgpMessage(m);
       this.collector.onMessage = (m) =>

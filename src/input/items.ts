@@ -45,6 +45,8 @@ export interface RibItem extends Stamped {
   peer: string;
   peerAs: number;
   peerBgpId?: string;
+  /** TABLE_DUMP_V2: the PEER_INDEX_TABLE's view name ("routewatch" for a recording's snapshot). */
+  view?: string;
   prefix: string;
   pathId?: number;
   afi: number;

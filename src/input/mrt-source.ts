@@ -123,6 +123,7 @@ export async function readMrtItems(reader: ByteReader, sink: ItemSink): Promise<
               peer: peer.address,
               peerAs: peer.asn,
               peerBgpId: peer.bgpId,
+              ...(peerIndex!.viewName ? { view: peerIndex!.viewName } : {}),
               prefix: decoded.prefix,
               ...(entry.pathId !== undefined ? { pathId: entry.pathId } : {}),
               afi: decoded.afi,

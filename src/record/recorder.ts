@@ -3,7 +3,8 @@
  * and local addresses and ASNs, plus STATE_CHANGE records for session transitions), every BMP
  * message as received in the BMP container (bmp-container.ts), and every change of the Kubernetes
  * view as the inventory's JSON Lines timeline. Files rotate by age and size, are flushed every
- * second (a crash loses at most one), and old ones are pruned by an age and size budget.
+ * second (a crash loses at most one), and old ones are pruned by an age and size budget. A rotated
+ * BGP or inventory file starts with the state so far (the sessions' tables, the Kubernetes objects).
  */
 import { mkdirSync } from "node:fs";
 import type { BgpDecodeOptions } from "../../codec/bgp/index.js";
@@ -15,6 +16,7 @@ import { formatTimestamp } from "../core/time.js";
 import type { InventoryEvent } from "../inventory/types.js";
 import { BMP_CONTAINER_MAGIC, encodeBmpRecord } from "./bmp-container.js";
 import { prune, RotatingFile } from "./rotating-file.js";
+import { encodeRibSnapshot, type SessionTable } from "./rib-snapshot.js";
 
 /** BGP FSM states as MRT numbers them (RFC 6396 4.4.1). */
 export const MRT_STATES: Record<string, number> = {
@@ -75,11 +77,21 @@ export class Recorder {
       objects: InventoryEvent["object"][];
       synced: boolean;
     } = () => ({ objects: [], synced: false }),
+    /**
+     * The BGP sessions' tables now, written (TABLE_DUMP_V2) at the start of every rotated BGP file,
+     * so each file replays on its own.
+     */
+    private readonly bgpTables: () => { routerId: string; tables: readonly SessionTable[] } = () => ({
+      routerId: "0.0.0.0",
+      tables: [],
+    }),
   ) {
     this.log = log.child({ component: "record" });
     mkdirSync(config.dir, { recursive: true });
     const rotation = { maxAgeSeconds: config.rotateSeconds, maxBytes: config.rotateBytes };
-    this.bgp = new RotatingFile(config.dir, "bgp.mrt", rotation, clock);
+    this.bgp = new RotatingFile(config.dir, "bgp.mrt", rotation, clock, (rotated) =>
+      rotated ? this.bgpHeader() : Buffer.alloc(0),
+    );
     this.bmp = new RotatingFile(config.dir, "bmp.bmprec", rotation, clock, () => BMP_CONTAINER_MAGIC);
     this.inventory = new RotatingFile(config.dir, "inventory.jsonl", rotation, clock, (rotated) =>
       // The first file starts with the events themselves; later ones need the state so far.
@@ -174,6 +186,17 @@ export class Recorder {
   private inventoryTime(tsMicros: number): number {
     this.lastInventoryMicros = Math.max(this.lastInventoryMicros, tsMicros);
     return this.lastInventoryMicros;
+  }
+
+  /** What a rotated BGP file starts with: the sessions' tables (none when that fails). */
+  private bgpHeader(): Buffer {
+    try {
+      const { routerId, tables } = this.bgpTables();
+      return encodeRibSnapshot(this.clock.now(), routerId, tables);
+    } catch (e) {
+      this.log.error({ err: e }, "writing the BGP tables at the start of a recording failed");
+      return Buffer.alloc(0);
+    }
   }
 
   /** What a rotated inventory file starts with: the objects known now, then SYNCED if complete. */

@@ -31,7 +31,7 @@ import {
 import { BgpError, CodecError } from "../../codec/errors.js";
 import type { PeerRef } from "../core/types.js";
 import { RouteSession, type NegotiatedRoutes, type RouteSessionEnv } from "../session/bgp/route-session.js";
-import type { BgpItem, ClosedItem, StateItem } from "../input/items.js";
+import type { BgpItem, ClosedItem, RibItem, StateItem } from "../input/items.js";
 
 interface Direction {
   key: string;
@@ -43,6 +43,8 @@ interface Direction {
   /** An OPEN was seen and the session is not established yet. */
   opening: boolean;
   asn?: number;
+  /** The sender's BGP identifier when no OPEN says it (a snapshot's peer entry). */
+  bgpId?: string;
   /** The sender is routewatch itself (its OPEN carries our BGP identifier). */
   ours: boolean;
   /** The sender announced a route at some point (a peer, not a silent observer). */
@@ -53,6 +55,8 @@ interface Direction {
 
 export class ReplayBgp {
   private readonly directions = new Map<string, Direction>();
+  /** Sessions known only from a recording's snapshot so far, by peer address. */
+  private readonly seeded = new Map<string, Direction>();
 
   constructor(
     private readonly env: RouteSessionEnv,
@@ -66,6 +70,12 @@ export class ReplayBgp {
   private direction(src: string, dst: string): Direction {
     const key = `${src}>${dst}`;
     let d = this.directions.get(key);
+    if (!d && (d = this.seeded.get(src))) {
+      // The session a recording's snapshot stood for goes on.
+      this.seeded.delete(src);
+      d.dst = dst;
+      this.directions.set(key, d);
+    }
     if (!d) {
       d = {
         key,
@@ -80,6 +90,36 @@ export class ReplayBgp {
       this.directions.set(key, d);
     }
     return d;
+  }
+
+  /**
+   * An entry of the table snapshot that starts a rotated recording (rib-snapshot.ts). A peer whose
+   * messages were replayed already is its own truth; otherwise the snapshot stands for the session until its
+   * messages follow (a snapshot does not say routewatch's address, so the first message from the
+   * peer tells which session it was).
+   */
+  snapshot(item: RibItem, u: UpdateMessage): void {
+    for (const d of this.directions.values()) if (d.src === item.peer) return;
+    let d = this.seeded.get(item.peer);
+    if (!d) {
+      const key = `${item.peer}>snapshot`;
+      d = {
+        key,
+        src: item.peer,
+        dst: "",
+        route: new RouteSession(`bgp|${key}`, this.env),
+        opening: false,
+        ours: false,
+        announced: true,
+        observerLeft: false,
+        asn: item.peerAs,
+        ...(item.peerBgpId !== undefined ? { bgpId: item.peerBgpId } : {}),
+      };
+      this.seeded.set(item.peer, d);
+      this.establish(d);
+      this.env.rib.setSynced(`bgp|${key}`); // a snapshot is a whole table
+    }
+    d.route.update(u, item.tsMicros);
   }
 
   message(item: BgpItem): void {
@@ -169,7 +209,7 @@ export class ReplayBgp {
       source: "bgp",
       address: d.src,
       asn: theirs ? openAsn(theirs) : (d.asn ?? 0),
-      bgpId: theirs?.bgpId ?? d.src,
+      bgpId: theirs?.bgpId ?? d.bgpId ?? d.src,
     };
     d.route.established(ref, n);
   }
@@ -208,7 +248,7 @@ export class ReplayBgp {
   }
 
   stop(): void {
-    for (const d of this.directions.values()) d.route.stop();
+    for (const d of [...this.directions.values(), ...this.seeded.values()]) d.route.stop();
   }
 }
 

@@ -33,6 +33,7 @@ import { InventoryReplay } from "../inventory/file-replay.js";
 import { loadInventoryFile, type InventoryFile } from "../inventory/file-source.js";
 import { InventoryStore } from "../inventory/store.js";
 import { Rib } from "../rib/rib.js";
+import { SNAPSHOT_VIEW } from "./rib-snapshot.js";
 import { buildOurOpen } from "../session/bgp/open-policy.js";
 import { BmpRouter } from "../session/bmp/router.js";
 import { ReplayBgp } from "./replay-bgp.js";
@@ -301,6 +302,16 @@ export async function replay(opts: ReplayOptions, listener: ReplayListener): Pro
         return;
       }
       case "rib": {
+        if (item.view === SNAPSHOT_VIEW) {
+          // A rotated recording's start: the state of sessions the replay may not have seen begin.
+          try {
+            bgp.snapshot(item, ribEntryUpdate(item));
+          } catch (e) {
+            if (!(e instanceof CodecError)) throw e;
+            warn(`snapshot entry ${item.prefix} of ${item.peer}: ${e.message}`);
+          }
+          return;
+        }
         // A table dump is a complete snapshot of each peer's table.
         const id = `mrt|${item.peer}`;
         let peer = ribPeers.get(id);

@@ -37,6 +37,16 @@ export class AttributePool {
     (set as Entry).refs++;
   }
 
+  /**
+   * The attribute bytes a set was interned from, MP_REACH_NLRI left out (its next hop is the set's
+   * `attrs.mpNextHops`), and whether they encode AS numbers in 4 octets.
+   */
+  static rawAttributes(set: AttributeSet): { as4: boolean; bytes: Buffer } {
+    const key = (set as Entry).key;
+    // The key is "4"|"2", the bytes as latin1, then "|" and the next hop (which has no "|").
+    return { as4: key[0] === "4", bytes: Buffer.from(key.slice(1, key.lastIndexOf("|")), "latin1") };
+  }
+
   release(set: AttributeSet): void {
     const e = set as Entry;
     if (--e.refs === 0) this.entries.delete(e.key);

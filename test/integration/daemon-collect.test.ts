@@ -3,7 +3,8 @@
  * nodes peering with it directly and an FRR ToR streaming BMP about them (test/harness/lab.ts,
  * address block 127.61.x.y). Everything is observed through the HTTP API, /metrics, BIRD and FRR.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeMessage, type BgpMessage } from "../../codec/bgp/index.js";
@@ -23,6 +24,7 @@ import {
   writeConfig,
 } from "../helpers/daemon.js";
 import { labInventory } from "../helpers/kube-objects.js";
+import { runCli } from "../helpers/routewatch.js";
 
 const BASE = 61;
 const COLLECTOR = `127.${BASE}.0.10`;
@@ -36,6 +38,7 @@ const NODES = [1, 2, 3].map((i) => `127.${BASE}.1.${i}`);
 const torHop = (node: string): string => `10.10.0.${node.split(".")[3]}`;
 
 const scratch = scratchDir(`collect${BASE}`);
+const RECORDING = join(scratch.dir, "recording");
 let rw: Routewatch | undefined;
 let lab: CalicoLab | undefined;
 const raw: RawClient[] = [];
@@ -80,8 +83,10 @@ beforeAll(async () => {
   // The lab's example cluster, so the correlator runs too (session flaps below); no Alertmanager.
   writeFileSync(join(scratch.dir, "inventory.json"), labInventory(BASE));
   // Flap damping that notices two losses within a minute (the defaults need them within minutes).
+  // It records too, rotating every few seconds, so the recording's files are checked at the end.
   const config = writeConfig(scratch.dir, {
     alerts: { flap: { penalty: 1000, halfLife: 60, suppress: 1500, reuse: 750 } },
+    record: { dir: RECORDING, rotateSeconds: 4 },
   });
   // routewatch first: BIRD connects out and would wait its connect retry time if nobody listened.
   rw = await startRoutewatch(
@@ -449,5 +454,46 @@ describe("routewatch run with three BIRD nodes and an FRR ToR streaming BMP", ()
       const birdLog = readFileSync(join(lab!.dir, `node${i}`, "bird.log"), "utf8");
       expect(birdLog).toMatch(/monitor: Received: Administrative shutdown: "routewatch is shutting down"/);
     }
+  });
+
+  it("recorded BGP files that each start with the sessions' tables: the last one alone replays to the same routes", async () => {
+    const files = readdirSync(RECORDING)
+      .filter((f) => f.endsWith(".bgp.mrt"))
+      .sort()
+      .map((f) => join(RECORDING, f));
+    console.log(`[daemon-collect] ${files.length} BGP recording files`);
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    // Every rotated file opens with a TABLE_DUMP_V2 snapshot bgpdump reads, before any message.
+    for (const f of files.slice(1)) {
+      const lines = execFileSync("bgpdump", ["-m", f], { encoding: "utf8" }).trim().split("\n");
+      const firstMessage = lines.findIndex((l) => l.startsWith("BGP4MP"));
+      expect(lines[0]).toMatch(/^TABLE_DUMP2\|/);
+      expect(lines.slice(firstMessage).some((l) => l.startsWith("TABLE_DUMP2"))).toBe(false);
+    }
+    const summary = async (inputs: string[]) => {
+      const r = await runCli([
+        "replay",
+        ...inputs,
+        "--inventory",
+        join(scratch.dir, "inventory.json"),
+        "--config",
+        join(scratch.dir, "routewatch.yaml"),
+        "--router-id",
+        COLLECTOR,
+      ]);
+      const last = JSON.parse(r.stdout.trim().split("\n").pop()!) as {
+        routes: number;
+        firing: { labels: Record<string, string> }[];
+      };
+      // Flap damping is history, which a snapshot does not carry.
+      return {
+        routes: last.routes,
+        firing: last.firing.filter((a) => !/Flapping$/.test(a.labels.alertname!)),
+      };
+    };
+    const whole = await summary(files);
+    console.log(`[daemon-collect] whole BGP recording replayed: ${JSON.stringify(whole)}`);
+    expect(whole.routes).toBeGreaterThan(0);
+    expect(await summary([files.at(-1)!])).toEqual(whole);
   });
 });
