@@ -39,10 +39,16 @@ export interface KubeSourceOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** How often a resource that is not installed is looked for again. */
   missingRetryMs?: number;
+  /** A list not answered in full within this is aborted and retried. */
+  listTimeoutMs?: number;
+  /** Watch streams ask the server to end them after this (then resume); see TrackingWatch. */
+  watchTimeoutSeconds?: number;
 }
 
 export const DEFAULT_BACKOFF = { initialMs: 500, maxMs: 30_000 };
 export const DEFAULT_MISSING_RETRY_MS = 5 * 60_000;
+/** Generous: a list of every EndpointSlice of a large cluster takes seconds, not minutes. */
+export const DEFAULT_LIST_TIMEOUT_MS = 60_000;
 
 export type ResourceState = "starting" | "watching" | "missing" | "retrying" | "stopped";
 
@@ -71,6 +77,8 @@ interface SourceContext {
   log: Logger | undefined;
   backoff: { initialMs: number; maxMs: number };
   missingRetryMs: number;
+  listTimeoutMs: number;
+  watchTimeoutSeconds: number | undefined;
   listed(resource: WatchedResource): void;
   errors: Counter<"resource" | "reason"> | undefined;
   lists: Counter<"resource"> | undefined;
@@ -132,13 +140,17 @@ class ResourceWatch {
   }
 
   private makeInformer(): ListWatch<KubernetesObject> {
-    const list = this.resource.lister(this.ctx.kc);
-    const watch = new TrackingWatch(this.ctx.kc, {
-      started: () => this.watching(informer),
-      event: () => {
-        if (this.current(informer)) this.healthy();
+    const list = this.resource.lister(this.ctx.kc, this.ctx.listTimeoutMs);
+    const watch = new TrackingWatch(
+      this.ctx.kc,
+      {
+        started: () => this.watching(informer),
+        event: () => {
+          if (this.current(informer)) this.healthy();
+        },
       },
-    });
+      this.ctx.watchTimeoutSeconds,
+    );
     const informer: ListWatch<KubernetesObject> = new ListWatch(
       this.resource.path,
       watch,
@@ -295,6 +307,8 @@ export class KubeSource {
       log: options.log,
       backoff: options.backoff ?? DEFAULT_BACKOFF,
       missingRetryMs: options.missingRetryMs ?? DEFAULT_MISSING_RETRY_MS,
+      listTimeoutMs: options.listTimeoutMs ?? DEFAULT_LIST_TIMEOUT_MS,
+      watchTimeoutSeconds: options.watchTimeoutSeconds,
       listed: (r) => this.listed(r),
       errors: metrics
         ? new Counter({

@@ -145,6 +145,7 @@ export interface RequestRecord {
   watch: boolean;
   resourceVersion?: string;
   allowWatchBookmarks: boolean;
+  timeoutSeconds?: number;
   status: number;
 }
 
@@ -180,6 +181,12 @@ export class FakeKubeApiServer {
   private uidCounter = 0;
   readonly token: string | false;
   readonly requests: RequestRecord[] = [];
+  /** Lists to leave unanswered (a hung API server): the connection stays open, nothing is sent. */
+  stallLists = 0;
+  /** Watches are not ended at their timeoutSeconds (as if the server's close never got through). */
+  ignoreWatchTimeouts = false;
+  /** Unanswered lists whose connection the client has not closed yet. */
+  stalledOpen = 0;
   /** Called after a list is answered (a test can make the history move on before the watch). */
   afterList: ((resource: ResourceName) => void) | undefined;
 
@@ -475,6 +482,9 @@ export class FakeKubeApiServer {
         ? { resourceVersion: url.searchParams.get("resourceVersion")! }
         : {}),
       allowWatchBookmarks: url.searchParams.get("allowWatchBookmarks") === "true",
+      ...(url.searchParams.has("timeoutSeconds")
+        ? { timeoutSeconds: Number(url.searchParams.get("timeoutSeconds")) }
+        : {}),
       status: 200,
     };
     this.requests.push(record);
@@ -501,6 +511,13 @@ export class FakeKubeApiServer {
     const { def, namespace } = route;
     const inNamespace = (o: StoredObject): boolean => !namespace || o.metadata.namespace === namespace;
 
+    if (!watch && this.stallLists > 0) {
+      this.stallLists--;
+      record.status = 0;
+      this.stalledOpen++;
+      res.on("close", () => this.stalledOpen--);
+      return;
+    }
     if (!watch) {
       const items = [...this.objects.get(def.name)!.values()].filter(inNamespace).map((o) => {
         if (!def.builtin) return o;
@@ -540,7 +557,7 @@ export class FakeKubeApiServer {
       }
     }
     this.watchers.add(w);
-    const timeout = Number(url.searchParams.get("timeoutSeconds") ?? 0);
+    const timeout = this.ignoreWatchTimeouts ? 0 : Number(url.searchParams.get("timeoutSeconds") ?? 0);
     const timer =
       timeout > 0
         ? setTimeout(() => this.watchers.has(w) && this.endWatch(w, "close"), timeout * 1000)

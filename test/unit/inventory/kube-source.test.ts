@@ -68,9 +68,20 @@ interface Harness {
 const WARN = 40;
 
 async function setup(
-  o: { objects?: KubeObject[]; notInstalled?: ResourceName[]; apiDown?: boolean; token?: string } = {},
+  o: {
+    objects?: KubeObject[];
+    notInstalled?: ResourceName[];
+    apiDown?: boolean;
+    token?: string;
+    stallLists?: number;
+    listTimeoutMs?: number;
+    watchTimeoutSeconds?: number;
+    ignoreWatchTimeouts?: boolean;
+  } = {},
 ): Promise<Harness> {
   const api = await FakeKubeApiServer.start({ ...(o.notInstalled ? { notInstalled: o.notInstalled } : {}) });
+  api.stallLists = o.stallLists ?? 0;
+  api.ignoreWatchTimeouts = o.ignoreWatchTimeouts ?? false;
   cleanups.push(() => api.stop());
   for (const object of o.objects ?? EXAMPLE.events.map((e) => e.object)) {
     // Objects of a CRD that is not installed cannot exist.
@@ -100,6 +111,8 @@ async function setup(
     metrics,
     backoff: { initialMs: 40, maxMs: 200 },
     missingRetryMs: 150,
+    ...(o.listTimeoutMs !== undefined ? { listTimeoutMs: o.listTimeoutMs } : {}),
+    ...(o.watchTimeoutSeconds !== undefined ? { watchTimeoutSeconds: o.watchTimeoutSeconds } : {}),
   });
   cleanups.push(() => source.stop());
   source.start();
@@ -201,6 +214,32 @@ describe("KubeSource with the real client", () => {
       if (how === "reset") expect(status(h, "services/v1").errors).toBe(1);
     },
   );
+
+  it("asks the server to end each watch after timeoutSeconds, and resumes from there without re-listing", async () => {
+    const h = await setup({ watchTimeoutSeconds: 1 });
+    await until("a second services watch", () => h.api.watches("services").length >= 2, 5000);
+    expect(h.api.watches("services").every((w) => w.timeoutSeconds === 1)).toBe(true);
+    expect(h.api.lists("services")).toBe(1);
+    expect(status(h, "services/v1").errors).toBe(0);
+    h.api.remove({ apiVersion: "v1", kind: "Service", metadata: { name: "api", namespace: "shop" } });
+    await until("api gone", () => !byName(h.store.view(), "api"));
+  });
+
+  it("aborts a watch the server never ends (a connection dead without FIN or RST) and starts over", async () => {
+    const h = await setup({ watchTimeoutSeconds: 1, ignoreWatchTimeouts: true });
+    await until("a stalled watch aborted", () => status(h, "services/v1").errors >= 1, 5000);
+    expect(status(h, "services/v1").lastError).toBe(
+      "watch stream still open after 1.5 s although the server was asked to end it sooner",
+    );
+    expect(await h.metrics.text()).toMatch(
+      /^routewatch_inventory_errors_total\{resource="services\/v1",reason="WATCH_STALLED"\} \d+$/m,
+    );
+    // Watching again from where it was, and the aborted stream is closed (one open, none leaked).
+    await until("watching again", () => h.api.watches("services").length >= 2);
+    expect(h.api.openWatches("services")).toBe(1);
+    h.api.remove({ apiVersion: "v1", kind: "Service", metadata: { name: "api", namespace: "shop" } });
+    await until("api gone", () => !byName(h.store.view(), "api"));
+  });
 
   it("re-lists after 410 Gone, and what was deleted while the watch was down disappears", async () => {
     const h = await setup();
@@ -315,6 +354,26 @@ describe("KubeSource with the real client", () => {
     );
     await h.api.listen();
     await until("synced", () => h.store.synced);
+    expect(plainView(h.store.view())).toEqual(plainView(applyFile()));
+  });
+
+  it("gives up on a list the API server never answers, says so, and retries", async () => {
+    // Every resource's first lists hang.
+    const h = await setup({ stallLists: 100, listTimeoutMs: 300 });
+    const api = h.api;
+    await until("a timeout", () => status(h, "services/v1").errors >= 1);
+    expect(h.store.synced).toBe(false);
+    expect(status(h, "services/v1")).toMatchObject({
+      state: "retrying",
+      lastError: "no complete answer to the list within 0.3 s",
+    });
+    expect(await h.metrics.text()).toMatch(
+      /^routewatch_inventory_errors_total\{resource="services\/v1",reason="LIST_TIMEOUT"\} \d+$/m,
+    );
+    api.stallLists = 0;
+    await until("synced", () => h.store.synced);
+    // The client closed the connections it gave up on (no socket kept per attempt).
+    await until("stalled connections closed", () => api.stalledOpen === 0);
     expect(plainView(h.store.view())).toEqual(plainView(applyFile()));
   });
 
