@@ -11,7 +11,7 @@ import {
   encodeRibEntries,
   type RibEntryFields,
 } from "../../codec/mrt/index.js";
-import type { Path, PeerRef } from "../core/types.js";
+import type { AttributeSet, Path, PeerRef } from "../core/types.js";
 import { AttributePool } from "../rib/attribute-pool.js";
 
 /** The view name that marks a TABLE_DUMP_V2 as routewatch's snapshot of its own sessions. */
@@ -55,6 +55,16 @@ export function encodeRibSnapshot(
   ];
   // One record per prefix (and per kind of entry: ADD-PATH path ids need the _ADDPATH subtypes).
   const byPrefix = new Map<string, { prefix: string; addPath: boolean; entries: RibEntryFields[] }>();
+  // Paths share attribute sets (interned): encode each set once per family.
+  const encoded = new Map<AttributeSet, Buffer>();
+  const encoded6 = new Map<AttributeSet, Buffer>();
+  const attributesOf = (path: Path): Buffer => {
+    const ipv6 = path.prefix.includes(":");
+    const cache = ipv6 ? encoded6 : encoded;
+    let b = cache.get(path.attrs);
+    if (!b) cache.set(path.attrs, (b = entryAttributes(path, ipv6)));
+    return b;
+  };
   tables.forEach((t, peerIndex) => {
     for (const path of t.paths) {
       const addPath = path.pathId !== 0;
@@ -65,7 +75,7 @@ export function encodeRibSnapshot(
         peerIndex,
         originatedTimeSec: Math.floor(path.tsMicros / 1e6),
         ...(addPath ? { pathId: path.pathId } : {}),
-        attributes: entryAttributes(path, path.prefix.includes(":")),
+        attributes: attributesOf(path),
       });
     }
   });
