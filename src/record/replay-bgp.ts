@@ -83,7 +83,8 @@ export class ReplayBgp {
         dst,
         route: new RouteSession(`bgp|${key}`, this.env),
         opening: false,
-        ours: false,
+        // Until an OPEN says otherwise: routewatch's router id is usually its own address.
+        ours: src === this.ourOpen.bgpId,
         announced: false,
         observerLeft: false,
       };
@@ -120,6 +121,18 @@ export class ReplayBgp {
       this.env.rib.setSynced(`bgp|${key}`); // a snapshot is a whole table
     }
     d.route.update(u, item.tsMicros);
+  }
+
+  /**
+   * A session that was up when the input began (its first message in the input is no OPEN): it
+   * exists from the start, with a table nobody saw, which must hold back "no route covers it"
+   * verdicts from the first moment, not only from its first message (BIRD sends a KEEPALIVE a minute).
+   */
+  preexisting(src: string, dst: string, asn: number | undefined): void {
+    const d = this.direction(src, dst);
+    if (d.ours || d.route.active) return;
+    if (asn !== undefined) d.asn = asn;
+    this.establish(d);
   }
 
   message(item: BgpItem): void {
@@ -211,8 +224,17 @@ export class ReplayBgp {
       asn: theirs ? openAsn(theirs) : (d.asn ?? 0),
       bgpId: theirs?.bgpId ?? d.bgpId ?? d.src,
     };
-    d.route.established(ref, n);
+    if (!theirs && !this.seeded.has(d.src) && !this.midSessionWarned.has(d.key)) {
+      this.midSessionWarned.add(d.key);
+      this.warn(
+        `${d.src} -> ${d.dst}: the session began before the input, so what ${d.src} announced earlier is unknown: ` +
+          `no missing-route verdict (EndpointWithoutRoute, ServiceUnreachable, AggregateOnly) rests on its table`,
+      );
+    }
+    d.route.established(ref, n, theirs !== undefined);
   }
+
+  private readonly midSessionWarned = new Set<string>();
 
   /** `quiet`: the end is no event of the peer's (routewatch had left), so no PeerFlapping. */
   private lost(d: Direction, graceful: boolean, why: string, quiet = false): void {

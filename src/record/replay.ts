@@ -10,11 +10,12 @@ import {
   attr,
   decodeMessage,
   encodeUpdate,
+  MSG_OPEN,
   type MpReachAttr,
   type PathAttribute,
   type UpdateMessage,
 } from "../../codec/bgp/index.js";
-import { BmpSessionTracker } from "../../codec/bmp/index.js";
+import { BmpSessionTracker, MSG_INITIATION } from "../../codec/bmp/index.js";
 import { CodecError } from "../../codec/errors.js";
 import { VirtualClock } from "../core/clock.js";
 import type { Config } from "../core/config.js";
@@ -269,6 +270,29 @@ export async function replay(opts: ReplayOptions, listener: ReplayListener): Pro
   const routerGone = (address: string): void => {
     routers.get(address)?.clear();
     routers.delete(address);
+    // A connection of its own (INITIATION first) follows: its tables will be whole.
+    if (unknownTables.delete(address)) rib.removePeer(unknownTablesPeer(address), clock.now());
+  };
+  /**
+   * BMP routers streaming since before the input: what their peers announced earlier is unknown.
+   * A table-less, never-synced stand-in peer per router says so to the correlator (no "no route
+   * covers it" verdict while it stands) until the router's next connection.
+   */
+  const unknownTables = new Set<string>();
+  const unknownTablesPeer = (router: string): string => `bmp-before-input|${router}`;
+  const midStreamRouter = (router: string): void => {
+    unknownTables.add(router);
+    rib.addPeer({
+      id: unknownTablesPeer(router),
+      source: "bmp-locrib",
+      address: router,
+      asn: 0,
+      bgpId: router,
+    });
+    warn(
+      `BMP from ${router} began before the input (no INITIATION first), so what its peers announced earlier ` +
+        `is unknown: no missing-route verdict rests on the tables it reports until it connects anew`,
+    );
   };
   // Routers whose collector (routewatch) closed the connection: their routes stay as last seen
   // (the collector stopped watching; the network did not change) until they connect again.
@@ -293,11 +317,11 @@ export async function replay(opts: ReplayOptions, listener: ReplayListener): Pro
       case "bmp": {
         if (collectorLeft.delete(item.src)) routerGone(item.src); // a new connection starts afresh
         let router = routers.get(item.src);
-        if (!router)
-          routers.set(
-            item.src,
-            (router = new BmpRouter(item.src, 0, { address: item.dst, port: 0 }, bmpDeps)),
-          );
+        if (!router) {
+          router = new BmpRouter(item.src, 0, { address: item.dst, port: 0 }, bmpDeps);
+          router.midStream = unknownTables.has(item.src);
+          routers.set(item.src, router);
+        }
         if (router.handle(item.bytes) === "terminated") routerGone(item.src);
         return;
       }
@@ -339,6 +363,24 @@ export async function replay(opts: ReplayOptions, listener: ReplayListener): Pro
         return;
     }
   };
+
+  // What was going on when the input began: sessions and BMP connections whose first message in it
+  // is no OPEN / INITIATION existed already, with tables the input never shows.
+  const firstSeen = new Set<string>();
+  for (const { item } of order) {
+    if (item.kind === "rib" && item.view === SNAPSHOT_VIEW) {
+      firstSeen.add(`snapshot ${item.peer}`); // a recording's snapshot tells that table
+    } else if (item.kind === "bgp") {
+      const key = `${item.src}>${item.dst}`;
+      if (firstSeen.has(key)) continue;
+      firstSeen.add(key);
+      const known = firstSeen.has(`snapshot ${item.src}`) || item.bytes[item.offset + 18] === MSG_OPEN;
+      if (!known) bgp.preexisting(item.src, item.dst, item.srcAs);
+    } else if (item.kind === "bmp" && !firstSeen.has(`bmp ${item.src}`)) {
+      firstSeen.add(`bmp ${item.src}`);
+      if (item.bytes[5] !== MSG_INITIATION) midStreamRouter(item.src);
+    }
+  }
 
   let endMicros = startMicros;
   let wallPrev: number | undefined;

@@ -55,14 +55,18 @@ export class RouteSession {
     return this.gr.state;
   }
 
-  /** The session reached Established with these negotiated families and graceful restart. */
-  established(ref: PeerRef, n: NegotiatedRoutes): void {
+  /**
+   * The session reached Established with these negotiated families and graceful restart.
+   * `tableFollows` is false for a session replayed from its middle (a capture that began after the
+   * OPENs): what it announced before is unknown, so a quiet period proves nothing about its table.
+   */
+  established(ref: PeerRef, n: NegotiatedRoutes, tableFollows = true): void {
     this.ref = ref;
     this.negotiated = n;
     this.env.rib.addPeer(ref); // an empty table is evidence too
     this.eorPending = new Set(n.families.map((f) => familyKey(f.afi, f.safi)));
     this.gr.sessionEstablished(n.gracefulRestart, n.families);
-    if (!this.env.rib.isSynced(this.peerId)) this.armQuiet();
+    if (tableFollows && !this.env.rib.isSynced(this.peerId)) this.armQuiet();
   }
 
   /**

@@ -14,6 +14,8 @@ import type { Clock, Timer } from "../../core/clock.js";
 export class InitialDump {
   private timer: Timer | undefined;
   private finished = false;
+  /** Between start() and cancel(): only then does activity keep a dump going. */
+  private running = false;
   /** Last activity (µs). The timer is not re-armed per message: when it fires early, it waits the rest. */
   private last = 0;
 
@@ -32,6 +34,7 @@ export class InitialDump {
   /** PEER-UP (or the first message of a peer without one): a new dump begins. */
   start(): void {
     this.cancel();
+    this.running = true;
     this.finished = false;
     this.last = this.clock.now();
     this.arm(this.quietMs);
@@ -39,13 +42,14 @@ export class InitialDump {
 
   /** A ROUTE-MONITORING for the peer: the dump is still going. */
   activity(): void {
-    if (this.finished) return;
+    if (this.finished || !this.running) return;
     this.last = this.clock.now();
     if (!this.timer) this.arm(this.quietMs);
   }
 
-  /** Peer down or router gone. */
+  /** Peer down or router gone (or a dump that never began: a stream replayed from its middle). */
   cancel(): void {
+    this.running = false;
     this.timer?.cancel();
     this.timer = undefined;
   }

@@ -43,15 +43,20 @@ export class MonitoredPeer {
     });
   }
 
-  /** The session is up (PEER-UP, or routes from a peer the router never announced): a dump begins. */
-  up(header: BmpPeerHeader, session?: PeerSession, families?: number[]): void {
+  /**
+   * The session is up (PEER-UP, or routes from a peer the router never announced): a dump begins.
+   * `dumpFollows` is false when the stream is replayed from its middle: the peer's earlier routes are
+   * unknown, so only an End-of-RIB, not a quiet period, says its table is whole.
+   */
+  up(header: BmpPeerHeader, session?: PeerSession, families?: number[], dumpFollows = true): void {
     this.header = header;
     this.state = "up";
     this.since = this.clock.now();
     this.down = undefined;
     this.session = session;
     this.families = families;
-    this.dump.start();
+    if (dumpFollows) this.dump.start();
+    else this.dump.cancel();
   }
 
   /** PEER-DOWN: every view's routes are withdrawn. */

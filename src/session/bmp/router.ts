@@ -65,6 +65,12 @@ export class BmpRouter {
     this.log = deps.log.child({ router: address });
   }
 
+  /**
+   * Replay only: the input began after this router's connection did (its first message is no
+   * INITIATION), so the peers it reports without a PEER-UP may have routes from before the input.
+   */
+  midStream = false;
+
   /** Handles one whole BMP message (as framed by bmpFramer). */
   handle(bytes: Buffer): HandleResult {
     this.messages++;
@@ -152,7 +158,7 @@ export class BmpRouter {
     let p = this.peer(h);
     if (!p) p = this.newPeer(h);
     if (p.state !== "up") {
-      p.up(h);
+      p.up(h, undefined, undefined, !this.midStream);
       this.log.info({ peer: p.label, type: h.peerTypeName }, "BMP peer up (no PEER-UP seen)");
     }
     return p;
