@@ -10,6 +10,7 @@ import {
   attr,
   decodeMessage,
   encodeUpdate,
+  MSG_NOTIFICATION,
   MSG_OPEN,
   type MpReachAttr,
   type PathAttribute,
@@ -374,8 +375,12 @@ export async function replay(opts: ReplayOptions, listener: ReplayListener): Pro
       const key = `${item.src}>${item.dst}`;
       if (firstSeen.has(key)) continue;
       firstSeen.add(key);
-      const known = firstSeen.has(`snapshot ${item.src}`) || item.bytes[item.offset + 18] === MSG_OPEN;
-      if (!known) bgp.preexisting(item.src, item.dst, item.srcAs);
+      // KEEPALIVE, UPDATE or ROUTE-REFRESH first: Established before the input. (An OPEN starts a
+      // session in it; a NOTIFICATION first ends an attempt that never got that far.)
+      const type = item.bytes[item.offset + 18];
+      const established = type !== MSG_OPEN && type !== MSG_NOTIFICATION;
+      if (established && !firstSeen.has(`snapshot ${item.src}`))
+        bgp.preexisting(item.src, item.dst, item.srcAs);
     } else if (item.kind === "bmp" && !firstSeen.has(`bmp ${item.src}`)) {
       firstSeen.add(`bmp ${item.src}`);
       if (item.bytes[5] !== MSG_INITIATION) midStreamRouter(item.src);

@@ -11,6 +11,7 @@ import {
   CEASE_ADMIN_SHUTDOWN,
   encodeKeepalive,
   encodeOpen,
+  encodeNotification,
   encodeShutdownNotification,
   encodeUpdate,
 } from "../../../codec/bgp/index.js";
@@ -57,6 +58,8 @@ const announce = (node: number, prefixes: string[]): Buffer =>
 const withdraw = (prefixes: string[]): Buffer =>
   encodeUpdate({ withdrawn: prefixes.map((prefix) => ({ prefix })) });
 const endOfRib = encodeUpdate({});
+/** Cease / Connection Rejected (RFC 4486), as routewatch answers a peer it does not accept. */
+const encodeNotificationCease = (): Buffer => encodeNotification(6, 5);
 
 /**
  * Three nodes; web (Local, endpoint on node1) and api (Local, endpoints on node2 and node3) are
@@ -93,10 +96,17 @@ function recording(): string {
 
 const CONFIG = buildConfig({ routerId: "127.0.0.10", alerts: { grace: 3 }, bgp: { syncQuiet: 2 } });
 
-/** One BGP session between node `node` and routewatch (127.0.0.10:179), both directions, as packets. */
-function captureSession(node: number) {
+/**
+ * One BGP session between node `node` and routewatch (127.0.0.10:179), both directions, as packets:
+ * from its start (SYN, OPENs, the node's table, End-of-RIB), or with `opts.before` from whatever
+ * the test sends next (the session was up before the capture began).
+ */
+function captureSession(
+  node: number,
+  opts: { before?: boolean; announce?: string[]; address?: string } = {},
+) {
   const side = [
-    { addr: `127.0.1.${node}`, port: 40000 + node, seq: 1000 },
+    { addr: opts.address ?? `127.0.1.${node}`, port: 40000 + node, seq: 1000 },
     { addr: "127.0.0.10", port: 179, seq: 5000 },
   ];
   const packets: Packet[] = [];
@@ -123,6 +133,7 @@ function captureSession(node: number) {
     send: (at: number, from: 0 | 1, message: Buffer) => (push(at, from, ACK | PSH, message), session),
     fin: (at: number, from: 0 | 1) => (push(at, from, FIN | ACK), session),
   };
+  if (opts.before) return session;
   push(1, 0, SYN);
   push(1, 1, SYN | ACK);
   const own = node === 1 ? ["10.208.1.5/32"] : ["10.208.1.6/32"];
@@ -131,7 +142,7 @@ function captureSession(node: number) {
     .send(1, 1, encodeOpen(buildOurOpen(CONFIG).fields))
     .send(1.01, 0, encodeKeepalive())
     .send(1.01, 1, encodeKeepalive())
-    .send(1.1, 0, announce(node, ["10.208.1.0/24", `192.168.${node}.0/26`, ...own]))
+    .send(1.1, 0, announce(node, opts.announce ?? ["10.208.1.0/24", `192.168.${node}.0/26`, ...own]))
     .send(1.2, 0, endOfRib)
     .send(1.2, 1, endOfRib);
 }
@@ -282,5 +293,68 @@ describe("replay of a capture of routewatch's own sessions", () => {
       ],
     ]);
     expect(lines.at(-1)).toMatchObject({ event: "summary", routes: 6 });
+  });
+});
+
+describe("replay of a capture that begins mid-session", () => {
+  /** The alerts that fire when these sessions are replayed as one capture, and the warnings. */
+  const alertsOf = async (sessions: { packets: Packet[] }[], name: string) => {
+    const packets = sessions.flatMap((x) => x.packets).sort((a, b) => a.tsMicros - b.tsMicros);
+    const file = join(dir, name);
+    writeFileSync(file, rawIpCapture(packets));
+    const lines = (await run({}, file)).text
+      .trim()
+      .split("\n")
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            ts: string;
+            event: string;
+            alert?: { labels: Record<string, string> };
+            warnings?: string[];
+          },
+      );
+    return {
+      alerts: lines.filter((l) => l.event === "firing").map((l) => l.alert!.labels.alertname),
+      timed: lines.filter((l) => l.event === "firing").map((l) => `${l.ts} ${l.alert!.labels.alertname}`),
+      warnings: lines.at(-1)!.warnings!,
+    };
+  };
+
+  // node1 announces only the aggregate: web's endpoint node has no /32 (EndpointWithoutRoute, AggregateOnly).
+  it("judges a table it saw from the start", async () => {
+    const whole = await alertsOf(
+      [captureSession(1, { announce: ["10.208.1.0/24"] }), captureSession(2), captureSession(3)],
+      "whole.pcap",
+    );
+    expect(whole.alerts.sort()).toEqual(["AggregateOnly", "EndpointWithoutRoute"]);
+  });
+
+  it("rests no missing-route verdict on a session Established before the capture, from its first moment", async () => {
+    // node1's session was up already: its first packet, a KEEPALIVE, comes at 40 s (BIRD sends one a minute).
+    const node1 = captureSession(1, { before: true }).send(40, 0, encodeKeepalive());
+    const mid = await alertsOf([node1, captureSession(2), captureSession(3)], "mid.pcap");
+    expect(mid.alerts).toEqual([]);
+    expect(
+      mid.warnings.some((w) => w.startsWith("127.0.1.1 -> 127.0.0.10: the session began before the input")),
+    ).toBe(true);
+  });
+
+  it("does not take a connection refused with a NOTIFICATION for a session that was up", async () => {
+    const sessions = () => [
+      captureSession(1, { announce: ["10.208.1.0/24"] }),
+      captureSession(2),
+      captureSession(3),
+    ];
+    const whole = await alertsOf(sessions(), "whole-again.pcap");
+    // A peer's first (and only) message, late in the capture: a NOTIFICATION refusing a connection.
+    const refused = captureSession(9, { before: true, address: "127.0.9.9" }).send(
+      30,
+      0,
+      encodeNotificationCease(),
+    );
+    const withRefused = await alertsOf([...sessions(), refused], "refused.pcap");
+    expect(withRefused.timed).toEqual(whole.timed);
+    expect(whole.timed).toHaveLength(2);
   });
 });
