@@ -138,6 +138,7 @@ export class Daemon {
             .filter((p) => p.source === "bgp")
             .map((peer) => ({ peer, paths: this.rib.paths(peer.id) })),
         }),
+        { views: () => this.collector.routerViews(), paths: (v) => this.rib.paths(v.ref.id) },
       );
       this.recorder = recorder;
       this.speaker.onMessage = (m) => recorder.bgpMessage(m);

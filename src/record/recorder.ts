@@ -17,6 +17,10 @@ import type { InventoryEvent } from "../inventory/types.js";
 import { BMP_CONTAINER_MAGIC, encodeBmpRecord } from "./bmp-container.js";
 import { prune, RotatingFile } from "./rotating-file.js";
 import { encodeRibSnapshot, type SessionTable } from "./rib-snapshot.js";
+import { encodeBmpSnapshot } from "./bmp-snapshot.js";
+import { MSG_INITIATION, MSG_PEER_DOWN, MSG_PEER_UP, MSG_TERMINATION } from "../../codec/bmp/index.js";
+import type { Path } from "../core/types.js";
+import type { RouterView } from "../session/bmp/router.js";
 
 /** BGP FSM states as MRT numbers them (RFC 6396 4.4.1). */
 export const MRT_STATES: Record<string, number> = {
@@ -58,6 +62,10 @@ export class Recorder {
   private readonly peers = new Map<string, { local: string; peerAs: number; localAs: number }>();
   /** The collector address each router streamed to (for the end-of-connection marker). */
   private readonly collectors = new Map<string, string>();
+  /** The time of the record being appended (a snapshot written before it takes it). */
+  private appendingAt = Infinity;
+  /** Per BMP router: its INITIATION and its up peers' PEER-UPs, as received (for snapshots). */
+  private readonly bmpSessions = new Map<string, { initiation: Buffer; peerUps: Map<string, Buffer> }>();
   private timer: NodeJS.Timeout | undefined;
   private flushes = 0;
   private stopped = false;
@@ -85,6 +93,14 @@ export class Recorder {
       routerId: "0.0.0.0",
       tables: [],
     }),
+    /**
+     * The BMP routers' views now, and each view's paths, written (as BMP messages) at the start of
+     * every rotated BMP file, so each file replays on its own.
+     */
+    private readonly bmpViews: {
+      views(): Map<string, RouterView[]>;
+      paths(view: RouterView): Iterable<Path>;
+    } = { views: () => new Map(), paths: () => [] },
   ) {
     this.log = log.child({ component: "record" });
     mkdirSync(config.dir, { recursive: true });
@@ -92,7 +108,9 @@ export class Recorder {
     this.bgp = new RotatingFile(config.dir, "bgp.mrt", rotation, clock, (rotated) =>
       rotated ? this.bgpHeader() : Buffer.alloc(0),
     );
-    this.bmp = new RotatingFile(config.dir, "bmp.bmprec", rotation, clock, () => BMP_CONTAINER_MAGIC);
+    this.bmp = new RotatingFile(config.dir, "bmp.bmprec", rotation, clock, (rotated) =>
+      rotated ? Buffer.concat([BMP_CONTAINER_MAGIC, this.bmpHeader()]) : BMP_CONTAINER_MAGIC,
+    );
     this.inventory = new RotatingFile(config.dir, "inventory.jsonl", rotation, clock, (rotated) =>
       // The first file starts with the events themselves; later ones need the state so far.
       rotated ? this.inventoryHeader() : Buffer.alloc(0),
@@ -108,6 +126,7 @@ export class Recorder {
   bgpMessage(m: RecordedBgpMessage): void {
     if (this.stopped) return;
     this.peers.set(m.peer, { local: m.local, peerAs: m.peerAs, localAs: m.localAs });
+    this.appendingAt = m.tsMicros;
     // MESSAGE_AS4 tells readers the AS_PATH inside is 4-octet, so a 2-octet session is written as MESSAGE.
     const as4 = m.options.as4;
     this.bgp.append(
@@ -154,12 +173,64 @@ export class Recorder {
   bmpMessage(m: { tsMicros: number; router: string; collector: string; bytes: Buffer }): void {
     if (this.stopped) return;
     this.collectors.set(m.router, m.collector);
+    this.appendingAt = m.tsMicros;
     this.bmp.append(encodeBmpRecord(m));
+    this.trackBmpSession(m.router, m.bytes);
+  }
+
+  /** Keeps what a snapshot re-sends as the router sent it: its INITIATION and each up peer's PEER-UP. */
+  private trackBmpSession(router: string, bytes: Buffer): void {
+    if (bytes.length < 6) return;
+    const type = bytes[5];
+    if (type === MSG_INITIATION) {
+      this.bmpSessions.set(router, { initiation: Buffer.from(bytes), peerUps: new Map() });
+      return;
+    }
+    const session = this.bmpSessions.get(router);
+    if (!session || bytes.length < 6 + 26) return;
+    // The per-peer header names the peer by type, distinguisher and address (RFC 7854 4.2).
+    const peer = `${bytes[6]}|${bytes.toString("hex", 8, 32)}`;
+    if (type === MSG_PEER_UP) session.peerUps.set(peer, Buffer.from(bytes));
+    else if (type === MSG_PEER_DOWN) session.peerUps.delete(peer);
+    else if (type === MSG_TERMINATION) this.bmpSessions.delete(router);
+  }
+
+  /**
+   * A snapshot is the state before the record that opened its file (a rotation happens as a record
+   * is appended), so it is stamped no later than that record: replay orders by time.
+   */
+  private snapshotTime(): number {
+    return Math.min(this.clock.now(), this.appendingAt);
+  }
+
+  /** What a rotated BMP file starts with after the magic: each connected router's state. */
+  private bmpHeader(): Buffer {
+    try {
+      const now = this.snapshotTime();
+      const records: Buffer[] = [];
+      for (const [router, views] of this.bmpViews.views()) {
+        const session = this.bmpSessions.get(router);
+        const collector = this.collectors.get(router);
+        if (!session || collector === undefined) continue; // its INITIATION was never recorded
+        const messages = encodeBmpSnapshot(
+          now,
+          { initiation: session.initiation, peerUps: [...session.peerUps.values()], views },
+          (v) => this.bmpViews.paths(v),
+        );
+        for (const bytes of messages)
+          records.push(encodeBmpRecord({ tsMicros: now, router, collector, bytes }));
+      }
+      return Buffer.concat(records);
+    } catch (e) {
+      this.log.error({ err: e }, "writing the BMP state at the start of a recording failed");
+      return Buffer.alloc(0);
+    }
   }
 
   /** A router's BMP connection ended (the collector withdrew what it reported). */
   bmpRouterDown(router: string, tsMicros: number): void {
     if (this.stopped) return;
+    this.bmpSessions.delete(router);
     const collector = this.collectors.get(router);
     if (collector === undefined) return; // nothing of it was recorded
     this.bmp.append(encodeBmpRecord({ tsMicros, router, collector, bytes: Buffer.alloc(0) }));
@@ -192,7 +263,7 @@ export class Recorder {
   private bgpHeader(): Buffer {
     try {
       const { routerId, tables } = this.bgpTables();
-      return encodeRibSnapshot(this.clock.now(), routerId, tables);
+      return encodeRibSnapshot(this.snapshotTime(), routerId, tables);
     } catch (e) {
       this.log.error({ err: e }, "writing the BGP tables at the start of a recording failed");
       return Buffer.alloc(0);

@@ -36,6 +36,7 @@ import { loadInventoryFile, type InventoryFile } from "../inventory/file-source.
 import { InventoryStore } from "../inventory/store.js";
 import { Rib } from "../rib/rib.js";
 import { SNAPSHOT_VIEW } from "./rib-snapshot.js";
+import { snapshotMessages } from "./bmp-snapshot.js";
 import { buildOurOpen } from "../session/bgp/open-policy.js";
 import { BmpRouter } from "../session/bmp/router.js";
 import { ReplayBgp } from "./replay-bgp.js";
@@ -280,6 +281,8 @@ export async function replay(opts: ReplayOptions, listener: ReplayListener): Pro
    * covers it" verdict while it stands) until the router's next connection.
    */
   const unknownTables = new Set<string>();
+  /** Per router: messages of a snapshot still to skip (see src/record/bmp-snapshot.ts). */
+  const skipping = new Map<string, number>();
   const unknownTablesPeer = (router: string): string => `bmp-before-input|${router}`;
   const midStreamRouter = (router: string): void => {
     unknownTables.add(router);
@@ -316,6 +319,19 @@ export async function replay(opts: ReplayOptions, listener: ReplayListener): Pro
         }
         return;
       case "bmp": {
+        // A rotated recording's snapshot of a router this replay already follows: nothing new.
+        const skip = skipping.get(item.src) ?? 0;
+        if (skip > 0) {
+          skipping.set(item.src, skip - 1);
+          return;
+        }
+        if (item.bytes[5] === MSG_INITIATION && routers.has(item.src) && !collectorLeft.has(item.src)) {
+          const n = snapshotMessages(item.bytes);
+          if (n !== undefined) {
+            skipping.set(item.src, n);
+            return;
+          }
+        }
         if (collectorLeft.delete(item.src)) routerGone(item.src); // a new connection starts afresh
         let router = routers.get(item.src);
         if (!router) {

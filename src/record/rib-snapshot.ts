@@ -24,11 +24,22 @@ export interface SessionTable {
 
 const SAFI_UNICAST = 1;
 
+/**
+ * Whether a path came in MP_REACH_NLRI (so re-encoding it needs one, with its next hop): every IPv6
+ * path, and an IPv4 path whose next hop is MP_REACH_NLRI's. An IPv4 path without any next hop (a
+ * router's malformed UPDATE kept as monitoring data) stays in the body, as it came.
+ */
+export function viaMpReach(path: Path, ipv6: boolean): boolean {
+  if (ipv6) return true;
+  const { attrs, nextHop } = path.attrs;
+  return (attrs.mpNextHops?.length ?? 0) > 0 && (attrs.nextHop === undefined || nextHop !== attrs.nextHop);
+}
+
 /** A RIB entry's attributes: the path's own bytes (4-octet AS) plus MP_REACH_NLRI's next hop. */
 function entryAttributes(path: Path, ipv6: boolean): Buffer {
   const { as4, bytes } = AttributePool.rawAttributes(path.attrs);
-  const { attrs, nextHop } = path.attrs;
-  const viaMp = ipv6 || attrs.nextHop === undefined || nextHop !== attrs.nextHop;
+  const { attrs } = path.attrs;
+  const viaMp = viaMpReach(path, ipv6);
   const extra: PathAttribute[] = viaMp
     ? [attr.mpReach(ipv6 ? 2 : 1, SAFI_UNICAST, attrs.mpNextHops ?? [], [])]
     : [];

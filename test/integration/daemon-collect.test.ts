@@ -456,7 +456,7 @@ describe("routewatch run with three BIRD nodes and an FRR ToR streaming BMP", ()
     }
   });
 
-  it("recorded BGP files that each start with the sessions' tables: the last one alone replays to the same routes", async () => {
+  it("records BGP and BMP files that each start with the state so far: the last one alone replays to the same routes", async () => {
     const files = readdirSync(RECORDING)
       .filter((f) => f.endsWith(".bgp.mrt"))
       .sort()
@@ -495,5 +495,17 @@ describe("routewatch run with three BIRD nodes and an FRR ToR streaming BMP", ()
     console.log(`[daemon-collect] whole BGP recording replayed: ${JSON.stringify(whole)}`);
     expect(whole.routes).toBeGreaterThan(0);
     expect(await summary([files.at(-1)!])).toEqual(whole);
+
+    // BMP likewise: a rotated file starts with each router's INITIATION (marked), PEER-UPs and routes.
+    const bmp = readdirSync(RECORDING)
+      .filter((f) => f.endsWith(".bmp.bmprec"))
+      .sort()
+      .map((f) => join(RECORDING, f));
+    console.log(`[daemon-collect] ${bmp.length} BMP recording files`);
+    expect(bmp.length).toBeGreaterThanOrEqual(2);
+    const wholeBmp = await summary(bmp);
+    console.log(`[daemon-collect] whole BMP recording replayed: ${JSON.stringify(wholeBmp)}`);
+    expect(wholeBmp.routes).toBeGreaterThan(0);
+    expect(await summary([bmp.at(-1)!])).toEqual(wholeBmp);
   });
 });

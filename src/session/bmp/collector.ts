@@ -16,7 +16,7 @@ import { RouterAllowList, socketAddress } from "./address.js";
 import { RouterConnection } from "./connection.js";
 import { Listeners } from "./listener.js";
 import { registerBmpGauges } from "./metrics.js";
-import { BmpRouter } from "./router.js";
+import { BmpRouter, type RouterView } from "./router.js";
 import type { BmpMessageHook, BmpRouterHook, RouterInfo } from "./types.js";
 
 export interface BmpCollectorOptions {
@@ -71,6 +71,11 @@ export class BmpCollector {
 
   routers(): RouterInfo[] {
     return [...this.activeRouters()].map((r) => r.info());
+  }
+
+  /** The views each connected router reports (for a recording's snapshot). */
+  routerViews(): Map<string, RouterView[]> {
+    return new Map([...this.activeRouters()].map((r) => [r.address, r.views()]));
   }
 
   private *activeRouters(): Iterable<BmpRouter> {

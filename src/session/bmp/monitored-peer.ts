@@ -12,6 +12,8 @@ import { peerAddress, viewPolicy, viewRef, type ViewPolicy } from "./views.js";
 
 interface View {
   ref: PeerRef;
+  /** The per-peer header of the view's latest ROUTE-MONITORING (a recording's snapshot re-uses it). */
+  header: BmpPeerHeader;
   policy: ViewPolicy;
   /** Families (familyKey) whose End-of-RIB this view has had. */
   endOfRib: Set<number>;
@@ -90,13 +92,20 @@ export class MonitoredPeer {
     const wanted = viewRef(this.router, h);
     let v = this.views.get(wanted.id);
     if (!v) {
-      v = { ref: wanted, policy: viewPolicy(h), endOfRib: new Set(), synced: false };
+      v = { ref: wanted, header: h, policy: viewPolicy(h), endOfRib: new Set(), synced: false };
       this.views.set(wanted.id, v);
       if (this.dump.done) this.sync(v);
     } else if (v.ref.asn !== wanted.asn || v.ref.bgpId !== wanted.bgpId) {
       v.ref = wanted; // the Rib takes the new details with the next apply
     }
+    v.header = h;
     return v.ref;
+  }
+
+  /** The views of an up peer, each with the per-peer header that names it. */
+  viewHeaders(): { ref: PeerRef; header: BmpPeerHeader }[] {
+    if (this.state !== "up") return [];
+    return [...this.views.values()].map((v) => ({ ref: v.ref, header: v.header }));
   }
 
   /** End-of-RIB (RFC 4724 2) for `family` in a view. */

@@ -4,7 +4,12 @@
  * the per-peer header names, STATISTICS-REPORT values are kept. A message that frames but does not
  * decode is counted and skipped; the stream goes on.
  */
-import { decodeMessage, familyKey, type UpdateMessage } from "../../../codec/bgp/index.js";
+import {
+  decodeMessage,
+  familyKey,
+  type BgpDecodeOptions,
+  type UpdateMessage,
+} from "../../../codec/bgp/index.js";
 import {
   bmpPeerKey,
   decodeBmp,
@@ -23,6 +28,7 @@ import { CodecError } from "../../../codec/errors.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
 import type { Metrics } from "../../core/metrics.js";
+import type { PeerRef } from "../../core/types.js";
 import type { Rib } from "../../rib/rib.js";
 import { MonitoredPeer } from "./monitored-peer.js";
 import { peerDownReason, peerSession, peerUpOpens } from "./session-info.js";
@@ -44,6 +50,15 @@ export interface RouterDeps {
 const TYPE_NAMES = new Map<number, string>(Object.entries(MESSAGE_TYPES).map(([name, n]) => [n, name]));
 
 export type HandleResult = "continue" | "terminated";
+
+/** One view of a router (see BmpRouter.views). */
+export interface RouterView {
+  ref: PeerRef;
+  header: BmpPeerHeader;
+  options: BgpDecodeOptions;
+  /** The IP unicast families (familyKey) the peer's PEER-UP negotiated, if it had one. */
+  families: number[] | undefined;
+}
 
 export class BmpRouter {
   sysName: string | undefined;
@@ -106,6 +121,25 @@ export class BmpRouter {
         break; // verbatim copies of BGP PDUs: the recorder keeps them (onMessage), the Rib does not need them
     }
     return "continue";
+  }
+
+  /**
+   * Every view this router reports, with what it takes to re-encode its routes as the router sent
+   * them: the per-peer header, the decoding options its PEER-UP negotiated, the peer's families.
+   */
+  views(): RouterView[] {
+    const out: RouterView[] = [];
+    for (const p of this.peers.values()) {
+      for (const { ref, header } of p.viewHeaders()) {
+        out.push({
+          ref,
+          header,
+          options: this.deps.tracker.optionsFor(this.address, header),
+          families: p.families,
+        });
+      }
+    }
+    return out;
   }
 
   /** The router is gone (connection closed, TERMINATION, replaced): withdraw everything it reported. */

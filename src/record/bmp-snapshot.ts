@@ -1,0 +1,129 @@
+/**
+ * The BMP routers' state at the start of a rotated recording, as BMP messages in the container: per
+ * router its INITIATION as it sent it, with a string TLV added that marks the snapshot and counts the
+ * messages that follow; each up peer's PEER-UP as sent; each view's routes as ROUTE-MONITORING,
+ * re-encoded from the RIB with the options that peer's PEER-UP negotiated; an End-of-RIB per family.
+ * A file that starts this way replays on its own; a replay that already follows the router skips it.
+ */
+import {
+  hasAddPath,
+  attr,
+  decodeAttributes,
+  encodeAttributes,
+  encodeEndOfRib,
+  encodeUpdate,
+  type BgpDecodeOptions,
+  type NlriEntry,
+  type PathAttribute,
+} from "../../codec/bgp/index.js";
+import { encodeBmp } from "../../codec/bmp/index.js";
+import type { AttributeSet, Path } from "../core/types.js";
+import { AttributePool } from "../rib/attribute-pool.js";
+import type { RouterView } from "../session/bmp/router.js";
+import { viaMpReach } from "./rib-snapshot.js";
+
+/** Starts the string TLV of a snapshot's INITIATION: "routewatch snapshot: N messages follow". */
+export const BMP_SNAPSHOT_MARK = "routewatch snapshot: ";
+const SAFI_UNICAST = 1;
+const INFO_STRING = 0;
+/** A BGP message without extended message support. */
+const MAX_MESSAGE = 4096;
+
+/** How many messages the snapshot an INITIATION marks holds, or undefined for a router's own INITIATION. */
+export function snapshotMessages(initiation: Buffer): number | undefined {
+  // Common header (6), then TLVs: type (2), length (2), value.
+  for (let off = 6; off + 4 <= initiation.length;) {
+    const type = initiation.readUInt16BE(off);
+    const len = initiation.readUInt16BE(off + 2);
+    if (off + 4 + len > initiation.length) return undefined;
+    const value = initiation.toString("utf8", off + 4, off + 4 + len);
+    if (type === INFO_STRING && value.startsWith(BMP_SNAPSHOT_MARK)) {
+      const n = Number.parseInt(value.slice(BMP_SNAPSHOT_MARK.length), 10);
+      return Number.isFinite(n) && n >= 0 ? n : undefined;
+    }
+    off += 4 + len;
+  }
+  return undefined;
+}
+
+/** The router's INITIATION with the snapshot's marking TLV appended. */
+function markedInitiation(initiation: Buffer, count: number): Buffer {
+  const value = Buffer.from(`${BMP_SNAPSHOT_MARK}${count} messages follow`, "utf8");
+  const tlv = Buffer.alloc(4 + value.length);
+  tlv.writeUInt16BE(INFO_STRING, 0);
+  tlv.writeUInt16BE(value.length, 2);
+  value.copy(tlv, 4);
+  const out = Buffer.concat([initiation, tlv]);
+  out.writeUInt32BE(out.length, 1);
+  return out;
+}
+
+/** A set's attributes as PathAttributes (MP_REACH_NLRI is not among them: it is built per message). */
+function attributesOf(set: AttributeSet): PathAttribute[] {
+  const { as4, bytes } = AttributePool.rawAttributes(set);
+  return decodeAttributes(bytes, 0, bytes.length, { as4 }).attributes;
+}
+
+/** UPDATEs announcing `paths` (one attribute set, one family), each within the message size limit. */
+function updates(paths: Path[], ipv6: boolean, viaMp: boolean, options: BgpDecodeOptions): Buffer[] {
+  const set = paths[0]!.attrs;
+  const attributes = attributesOf(set);
+  const afi = ipv6 ? 2 : 1;
+  const addPath = hasAddPath(options, afi, SAFI_UNICAST);
+  const perPrefix = (ipv6 ? 17 : 5) + (addPath ? 4 : 0);
+  const room = MAX_MESSAGE - 19 - 4 - encodeAttributes(attributes, options).length - 64;
+  const chunk = Math.max(1, Math.floor(room / perPrefix));
+  const out: Buffer[] = [];
+  for (let i = 0; i < paths.length; i += chunk) {
+    const nlri: NlriEntry[] = paths
+      .slice(i, i + chunk)
+      .map((p) => (addPath ? { prefix: p.prefix, pathId: p.pathId } : { prefix: p.prefix }));
+    out.push(
+      viaMp
+        ? encodeUpdate(
+            {
+              attributes: [...attributes, attr.mpReach(afi, SAFI_UNICAST, set.attrs.mpNextHops ?? [], nlri)],
+            },
+            options,
+          )
+        : encodeUpdate({ attributes, nlri }, options),
+    );
+  }
+  return out;
+}
+
+/** A view's routes as the router would report them, then End-of-RIB for each of the peer's families. */
+function viewMessages(view: RouterView, paths: Iterable<Path>, tsMicros: number): Buffer[] {
+  const groups = new Map<string, { paths: Path[]; ipv6: boolean; viaMp: boolean }>();
+  const ids = new Map<AttributeSet, number>();
+  for (const p of paths) {
+    const ipv6 = p.prefix.includes(":");
+    const viaMp = viaMpReach(p, ipv6);
+    let id = ids.get(p.attrs);
+    if (id === undefined) ids.set(p.attrs, (id = ids.size));
+    const key = `${id}|${ipv6}|${viaMp}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { paths: [], ipv6, viaMp }));
+    g.paths.push(p);
+  }
+  const bgp: Buffer[] = [];
+  for (const g of groups.values()) bgp.push(...updates(g.paths, g.ipv6, g.viaMp, view.options));
+  const families = view.families ?? [256 + SAFI_UNICAST, 512 + SAFI_UNICAST];
+  for (const f of families) bgp.push(encodeEndOfRib(f >> 8, f & 0xff));
+  const peer = { ...view.header, tsMicros };
+  return bgp.map((b) => encodeBmp({ type: "ROUTE-MONITORING", peer, bgp: b }));
+}
+
+/**
+ * One router's snapshot: the marked INITIATION first, then the messages it counts. `paths` gives a
+ * view's paths from the RIB.
+ */
+export function encodeBmpSnapshot(
+  tsMicros: number,
+  router: { initiation: Buffer; peerUps: readonly Buffer[]; views: readonly RouterView[] },
+  paths: (view: RouterView) => Iterable<Path>,
+): Buffer[] {
+  const messages = [...router.peerUps];
+  for (const v of router.views) messages.push(...viewMessages(v, paths(v), tsMicros));
+  return [markedInitiation(router.initiation, messages.length), ...messages];
+}
