@@ -26,8 +26,9 @@ import { viaMpReach } from "./rib-snapshot.js";
 export const BMP_SNAPSHOT_MARK = "routewatch snapshot: ";
 const SAFI_UNICAST = 1;
 const INFO_STRING = 0;
-/** A BGP message without extended message support. */
+/** The largest BGP message without, and with, extended message support (RFC 8654). */
 const MAX_MESSAGE = 4096;
+const MAX_EXTENDED_MESSAGE = 65535;
 
 /** How many messages the snapshot an INITIATION marks holds, or undefined for a router's own INITIATION. */
 export function snapshotMessages(initiation: Buffer): number | undefined {
@@ -71,23 +72,26 @@ function updates(paths: Path[], ipv6: boolean, viaMp: boolean, options: BgpDecod
   const afi = ipv6 ? 2 : 1;
   const addPath = hasAddPath(options, afi, SAFI_UNICAST);
   const perPrefix = (ipv6 ? 17 : 5) + (addPath ? 4 : 0);
-  const room = MAX_MESSAGE - 19 - 4 - encodeAttributes(attributes, options).length - 64;
+  const max = options.extendedMessage ? MAX_EXTENDED_MESSAGE : MAX_MESSAGE;
+  const room = max - 19 - 4 - encodeAttributes(attributes, options).length - 64;
   const chunk = Math.max(1, Math.floor(room / perPrefix));
   const out: Buffer[] = [];
   for (let i = 0; i < paths.length; i += chunk) {
     const nlri: NlriEntry[] = paths
       .slice(i, i + chunk)
       .map((p) => (addPath ? { prefix: p.prefix, pathId: p.pathId } : { prefix: p.prefix }));
-    out.push(
-      viaMp
-        ? encodeUpdate(
-            {
-              attributes: [...attributes, attr.mpReach(afi, SAFI_UNICAST, set.attrs.mpNextHops ?? [], nlri)],
-            },
-            options,
-          )
-        : encodeUpdate({ attributes, nlri }, options),
-    );
+    const message = viaMp
+      ? encodeUpdate(
+          {
+            attributes: [...attributes, attr.mpReach(afi, SAFI_UNICAST, set.attrs.mpNextHops ?? [], nlri)],
+          },
+          options,
+        )
+      : encodeUpdate({ attributes, nlri }, options);
+    // The router could not have sent it either (its attributes alone are too long): say so.
+    if (message.length > max)
+      throw new Error(`an UPDATE for ${nlri[0]!.prefix} would take ${message.length} bytes, over ${max}`);
+    out.push(message);
   }
   return out;
 }

@@ -205,13 +205,13 @@ export class Recorder {
 
   /** What a rotated BMP file starts with after the magic: each connected router's state. */
   private bmpHeader(): Buffer {
-    try {
-      const now = this.snapshotTime();
-      const records: Buffer[] = [];
-      for (const [router, views] of this.bmpViews.views()) {
-        const session = this.bmpSessions.get(router);
-        const collector = this.collectors.get(router);
-        if (!session || collector === undefined) continue; // its INITIATION was never recorded
+    const now = this.snapshotTime();
+    const records: Buffer[] = [];
+    for (const [router, views] of this.bmpViews.views()) {
+      const session = this.bmpSessions.get(router);
+      const collector = this.collectors.get(router);
+      if (!session || collector === undefined) continue; // its INITIATION was never recorded
+      try {
         const messages = encodeBmpSnapshot(
           now,
           { initiation: session.initiation, peerUps: [...session.peerUps.values()], views },
@@ -219,12 +219,12 @@ export class Recorder {
         );
         for (const bytes of messages)
           records.push(encodeBmpRecord({ tsMicros: now, router, collector, bytes }));
+      } catch (e) {
+        // That router's file then starts mid-stream (replay says so); the others' state is written.
+        this.log.error({ err: e, router }, "writing a BMP router's state at the start of a recording failed");
       }
-      return Buffer.concat(records);
-    } catch (e) {
-      this.log.error({ err: e }, "writing the BMP state at the start of a recording failed");
-      return Buffer.alloc(0);
     }
+    return Buffer.concat(records);
   }
 
   /** A router's BMP connection ended (the collector withdrew what it reported). */
