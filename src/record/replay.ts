@@ -16,7 +16,7 @@ import {
   type PathAttribute,
   type UpdateMessage,
 } from "../../codec/bgp/index.js";
-import { BmpSessionTracker, MSG_INITIATION } from "../../codec/bmp/index.js";
+import { MSG_INITIATION } from "../../codec/bmp/index.js";
 import { CodecError } from "../../codec/errors.js";
 import { VirtualClock } from "../core/clock.js";
 import type { Config } from "../core/config.js";
@@ -36,10 +36,9 @@ import { loadInventoryFile, type InventoryFile } from "../inventory/file-source.
 import { InventoryStore } from "../inventory/store.js";
 import { Rib } from "../rib/rib.js";
 import { SNAPSHOT_VIEW } from "./rib-snapshot.js";
-import { snapshotMessages } from "./bmp-snapshot.js";
 import { buildOurOpen } from "../session/bgp/open-policy.js";
-import { BmpRouter } from "../session/bmp/router.js";
 import { ReplayBgp } from "./replay-bgp.js";
+import { ReplayBmp } from "./replay-bmp.js";
 
 export interface ReplayOptions {
   /** Files (pcap, pcapng, MRT, BMP recordings) and recording directories. */
@@ -141,6 +140,32 @@ function ribEntryUpdate(item: RibItem): UpdateMessage {
           { ...options, extendedMessage: true },
         );
   return decodeMessage(bytes, 0, { ...options, extendedMessage: true }) as UpdateMessage;
+}
+
+/**
+ * What was going on when the input began: BGP sessions and BMP connections whose first message in it
+ * is no OPEN / INITIATION existed already, with tables the input never shows.
+ */
+function beganBeforeInput(items: readonly InputItem[], bgp: ReplayBgp, bmp: ReplayBmp): void {
+  const firstSeen = new Set<string>();
+  for (const item of items) {
+    if (item.kind === "rib" && item.view === SNAPSHOT_VIEW) {
+      firstSeen.add(`snapshot ${item.peer}`); // a recording's snapshot tells that table
+    } else if (item.kind === "bgp") {
+      const key = `${item.src}>${item.dst}`;
+      if (firstSeen.has(key)) continue;
+      firstSeen.add(key);
+      // KEEPALIVE, UPDATE or ROUTE-REFRESH first: Established before the input. (An OPEN starts a
+      // session in it; a NOTIFICATION first ends an attempt that never got that far.)
+      const type = item.bytes[item.offset + 18];
+      const established = type !== MSG_OPEN && type !== MSG_NOTIFICATION;
+      if (established && !firstSeen.has(`snapshot ${item.src}`))
+        bgp.preexisting(item.src, item.dst, item.srcAs);
+    } else if (item.kind === "bmp" && !firstSeen.has(`bmp ${item.src}`)) {
+      firstSeen.add(`bmp ${item.src}`);
+      if (item.bytes[5] !== MSG_INITIATION) bmp.preexisting(item.src);
+    }
+  }
 }
 
 export async function replay(opts: ReplayOptions, listener: ReplayListener): Promise<ReplayResult> {
@@ -253,54 +278,22 @@ export async function replay(opts: ReplayOptions, listener: ReplayListener): Pro
     (key, address) => correlator.peerDown(key, address, "bgp"),
     warn,
   );
-  const tracker = new BmpSessionTracker();
-  const routers = new Map<string, BmpRouter>();
-  const bmpDeps = {
-    rib,
-    tracker,
-    clock,
-    log: log.child({ component: "bmp" }),
-    metrics,
-    quietMs: config.bmp.initialDumpQuiet * 1000,
-    onPeerDown: (router: string, peer: { address: string; distinguisher: string }) =>
-      correlator.peerDown(
-        `bmp|${router}|${peer.distinguisher}|${peer.address}`,
-        peer.address,
-        `BMP from ${router}`,
-      ),
-  };
-  const routerGone = (address: string): void => {
-    routers.get(address)?.clear();
-    routers.delete(address);
-    // A connection of its own (INITIATION first) follows: its tables will be whole.
-    if (unknownTables.delete(address)) rib.removePeer(unknownTablesPeer(address), clock.now());
-  };
-  /**
-   * BMP routers streaming since before the input: what their peers announced earlier is unknown.
-   * A table-less, never-synced stand-in peer per router says so to the correlator (no "no route
-   * covers it" verdict while it stands) until the router's next connection.
-   */
-  const unknownTables = new Set<string>();
-  /** Per router: messages of a snapshot still to skip (see src/record/bmp-snapshot.ts). */
-  const skipping = new Map<string, number>();
-  const unknownTablesPeer = (router: string): string => `bmp-before-input|${router}`;
-  const midStreamRouter = (router: string): void => {
-    unknownTables.add(router);
-    rib.addPeer({
-      id: unknownTablesPeer(router),
-      source: "bmp-locrib",
-      address: router,
-      asn: 0,
-      bgpId: router,
-    });
-    warn(
-      `BMP from ${router} began before the input (no INITIATION first), so what its peers announced earlier ` +
-        `is unknown: no missing-route verdict rests on the tables it reports until it connects anew`,
-    );
-  };
-  // Routers whose collector (routewatch) closed the connection: their routes stay as last seen
-  // (the collector stopped watching; the network did not change) until they connect again.
-  const collectorLeft = new Set<string>();
+  const bmp = new ReplayBmp(
+    {
+      rib,
+      clock,
+      log: log.child({ component: "bmp" }),
+      metrics,
+      quietMs: config.bmp.initialDumpQuiet * 1000,
+      onPeerDown: (router, peer) =>
+        correlator.peerDown(
+          `bmp|${router}|${peer.distinguisher}|${peer.address}`,
+          peer.address,
+          `BMP from ${router}`,
+        ),
+    },
+    warn,
+  );
   const ribPeers = new Map<string, PeerRef>();
 
   const apply = (item: InputItem): void => {
@@ -310,38 +303,9 @@ export async function replay(opts: ReplayOptions, listener: ReplayListener): Pro
       case "state":
         return bgp.state(item);
       case "closed":
-        if (item.transport === "bgp") return bgp.closed(item);
-        // Either end may be the router (a capture does not say which); only a known one is cleared.
-        for (const address of [item.a, item.b]) {
-          if (!routers.has(address)) continue;
-          if (item.by !== undefined && item.by !== address) collectorLeft.add(address);
-          else routerGone(address);
-        }
-        return;
-      case "bmp": {
-        // A rotated recording's snapshot of a router this replay already follows: nothing new.
-        const skip = skipping.get(item.src) ?? 0;
-        if (skip > 0) {
-          skipping.set(item.src, skip - 1);
-          return;
-        }
-        if (item.bytes[5] === MSG_INITIATION && routers.has(item.src) && !collectorLeft.has(item.src)) {
-          const n = snapshotMessages(item.bytes);
-          if (n !== undefined) {
-            skipping.set(item.src, n);
-            return;
-          }
-        }
-        if (collectorLeft.delete(item.src)) routerGone(item.src); // a new connection starts afresh
-        let router = routers.get(item.src);
-        if (!router) {
-          router = new BmpRouter(item.src, 0, { address: item.dst, port: 0 }, bmpDeps);
-          router.midStream = unknownTables.has(item.src);
-          routers.set(item.src, router);
-        }
-        if (router.handle(item.bytes) === "terminated") routerGone(item.src);
-        return;
-      }
+        return item.transport === "bgp" ? bgp.closed(item) : bmp.closed(item);
+      case "bmp":
+        return bmp.message(item);
       case "rib": {
         if (item.view === SNAPSHOT_VIEW) {
           // A rotated recording's start: the state of sessions the replay may not have seen begin.
@@ -381,27 +345,11 @@ export async function replay(opts: ReplayOptions, listener: ReplayListener): Pro
     }
   };
 
-  // What was going on when the input began: sessions and BMP connections whose first message in it
-  // is no OPEN / INITIATION existed already, with tables the input never shows.
-  const firstSeen = new Set<string>();
-  for (const { item } of order) {
-    if (item.kind === "rib" && item.view === SNAPSHOT_VIEW) {
-      firstSeen.add(`snapshot ${item.peer}`); // a recording's snapshot tells that table
-    } else if (item.kind === "bgp") {
-      const key = `${item.src}>${item.dst}`;
-      if (firstSeen.has(key)) continue;
-      firstSeen.add(key);
-      // KEEPALIVE, UPDATE or ROUTE-REFRESH first: Established before the input. (An OPEN starts a
-      // session in it; a NOTIFICATION first ends an attempt that never got that far.)
-      const type = item.bytes[item.offset + 18];
-      const established = type !== MSG_OPEN && type !== MSG_NOTIFICATION;
-      if (established && !firstSeen.has(`snapshot ${item.src}`))
-        bgp.preexisting(item.src, item.dst, item.srcAs);
-    } else if (item.kind === "bmp" && !firstSeen.has(`bmp ${item.src}`)) {
-      firstSeen.add(`bmp ${item.src}`);
-      if (item.bytes[5] !== MSG_INITIATION) midStreamRouter(item.src);
-    }
-  }
+  beganBeforeInput(
+    order.map((o) => o.item),
+    bgp,
+    bmp,
+  );
 
   let endMicros = startMicros;
   let wallPrev: number | undefined;
@@ -433,7 +381,7 @@ export async function replay(opts: ReplayOptions, listener: ReplayListener): Pro
   }
   correlator.stop();
   bgp.stop();
-  for (const r of routers.values()) r.clear();
+  bmp.stop();
   const pending = lifecycle.pending().map((p) => ({ condition: p.condition, sinceMicros: p.sinceMicros }));
   return { firing, pending, routes, warnings, services, startMicros, endMicros };
 }
