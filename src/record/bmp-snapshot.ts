@@ -2,7 +2,8 @@
  * The BMP routers' state at the start of a rotated recording, as BMP messages in the container: per
  * router its INITIATION as it sent it, with a string TLV added that marks the snapshot and counts the
  * messages that follow; each up peer's PEER-UP as sent; each view's routes as ROUTE-MONITORING,
- * re-encoded from the RIB with the options that peer's PEER-UP negotiated; an End-of-RIB per family.
+ * re-encoded from the RIB with the options that peer's PEER-UP negotiated; an End-of-RIB per family
+ * for each view whose initial dump was complete.
  * A file that starts this way replays on its own; a replay that already follows the router skips it.
  */
 import {
@@ -96,7 +97,7 @@ function updates(paths: Path[], ipv6: boolean, viaMp: boolean, options: BgpDecod
   return out;
 }
 
-/** A view's routes as the router would report them, then End-of-RIB for each of the peer's families. */
+/** A view's routes as the router would report them, then End-of-RIB for each family if it is complete. */
 function viewMessages(view: RouterView, paths: Iterable<Path>, tsMicros: number): Buffer[] {
   const groups = new Map<string, { paths: Path[]; ipv6: boolean; viaMp: boolean }>();
   const ids = new Map<AttributeSet, number>();
@@ -112,8 +113,12 @@ function viewMessages(view: RouterView, paths: Iterable<Path>, tsMicros: number)
   }
   const bgp: Buffer[] = [];
   for (const g of groups.values()) bgp.push(...updates(g.paths, g.ipv6, g.viaMp, view.options));
-  const families = view.families ?? [256 + SAFI_UNICAST, 512 + SAFI_UNICAST];
-  for (const f of families) bgp.push(encodeEndOfRib(f >> 8, f & 0xff));
+  // End-of-RIB only for a complete table: a dump still going on when the file rotated stays open, and
+  // the replay judges it complete after the same quiet period the live collector waits.
+  if (view.synced) {
+    const families = view.families ?? [256 + SAFI_UNICAST, 512 + SAFI_UNICAST];
+    for (const f of families) bgp.push(encodeEndOfRib(f >> 8, f & 0xff));
+  }
   const peer = { ...view.header, tsMicros };
   return bgp.map((b) => encodeBmp({ type: "ROUTE-MONITORING", peer, bgp: b }));
 }

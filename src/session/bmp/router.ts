@@ -58,6 +58,8 @@ export interface RouterView {
   options: BgpDecodeOptions;
   /** The IP unicast families (familyKey) the peer's PEER-UP negotiated, if it had one. */
   families: number[] | undefined;
+  /** Its initial dump is complete (a snapshot then says so with End-of-RIB, else leaves it open). */
+  synced: boolean;
 }
 
 export class BmpRouter {
@@ -136,6 +138,7 @@ export class BmpRouter {
           header,
           options: this.deps.tracker.optionsFor(this.address, header),
           families: p.families,
+          synced: this.deps.rib.isSynced(ref.id),
         });
       }
     }
