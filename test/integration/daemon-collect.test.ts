@@ -484,11 +484,13 @@ describe("routewatch run with three BIRD nodes and an FRR ToR streaming BMP", ()
       const last = JSON.parse(r.stdout.trim().split("\n").pop()!) as {
         routes: number;
         firing: { labels: Record<string, string> }[];
+        warnings: string[];
       };
       // Flap damping is history, which a snapshot does not carry.
       return {
         routes: last.routes,
         firing: last.firing.filter((a) => !/Flapping$/.test(a.labels.alertname!)),
+        midStream: last.warnings.filter((w) => w.includes("began before the input")),
       };
     };
     const whole = await summary(files);
@@ -506,6 +508,13 @@ describe("routewatch run with three BIRD nodes and an FRR ToR streaming BMP", ()
     const wholeBmp = await summary(bmp);
     console.log(`[daemon-collect] whole BMP recording replayed: ${JSON.stringify(wholeBmp)}`);
     expect(wholeBmp.routes).toBeGreaterThan(0);
-    expect(await summary([bmp.at(-1)!])).toEqual(wholeBmp);
+    // The same routes, and a stream the replay takes as whole. (Not always the same alerts: a view whose
+    // initial dump was still going on at the rotation is judged complete only after the quiet period
+    // counted from the file's start, which can outlast a short last file; see docs/recording.md.)
+    const lastBmp = await summary([bmp.at(-1)!]);
+    expect({ routes: lastBmp.routes, midStream: lastBmp.midStream }).toEqual({
+      routes: wholeBmp.routes,
+      midStream: [],
+    });
   });
 });
