@@ -10,7 +10,7 @@ import { formatTimestamp } from "./core/time.js";
 import { AlertmanagerSink } from "./alerts/alertmanager.js";
 import { AlertLifecycle, type Alert, type AlertSink } from "./alerts/lifecycle.js";
 import { logSink } from "./alerts/log-sink.js";
-import { Correlator, DEFAULT_CORRELATOR, type ViewSource } from "./correlate/engine.js";
+import { Correlator, correlatorSettings, type ViewSource } from "./correlate/engine.js";
 import type { KubeObject } from "./inventory/types.js";
 import { routesHandler } from "./http/routes-api.js";
 import { HttpServer } from "./http/server.js";
@@ -95,27 +95,13 @@ export class Daemon {
     }
     this.lifecycle = new AlertLifecycle(clock, config.alerts.grace * 1e6, sinks);
     if (opts.inventory) {
-      const f = config.alerts.flap;
-      const flap = {
-        penalty: f.penalty,
-        changePenalty: f.changePenalty,
-        halfLifeSeconds: f.halfLife,
-        suppress: f.suppress,
-        reuse: f.reuse,
-        maxPenalty: f.maxPenalty,
-      };
       this.correlator = new Correlator(
         this.rib,
         opts.inventory,
         this.lifecycle,
         clock,
         log.child({ component: "correlate" }),
-        {
-          ...DEFAULT_CORRELATOR,
-          routeFlap: flap,
-          peerFlap: flap,
-          slowConvergenceSeconds: config.alerts.slowConvergence,
-        },
+        correlatorSettings(config.alerts),
       );
       this.correlator.onConvergence((c) =>
         this.metrics.convergenceSeconds.observe({ namespace: c.namespace, service: c.service }, c.seconds),

@@ -5,6 +5,7 @@
  * Every time comes from the injected clock, so a replay gives the same verdicts as the live run.
  */
 import type { Clock, Timer } from "../core/clock.js";
+import type { Config } from "../core/config.js";
 import type { Logger } from "../core/log.js";
 import type { RouteEvent, RouteSource } from "../core/types.js";
 import type { InventoryEvent, ServiceView } from "../inventory/types.js";
@@ -47,6 +48,25 @@ export const DEFAULT_CORRELATOR: CorrelatorSettings = {
   peerFlap: DEFAULT_FLAP,
   slowConvergenceSeconds: 30,
 };
+
+/** The settings `alerts` configures (flap damping for routes and sessions, slow convergence). */
+export function correlatorSettings(alerts: Config["alerts"]): CorrelatorSettings {
+  const f = alerts.flap;
+  const flap: FlapSettings = {
+    penalty: f.penalty,
+    changePenalty: f.changePenalty,
+    halfLifeSeconds: f.halfLife,
+    suppress: f.suppress,
+    reuse: f.reuse,
+    maxPenalty: f.maxPenalty,
+  };
+  return {
+    ...DEFAULT_CORRELATOR,
+    routeFlap: flap,
+    peerFlap: flap,
+    slowConvergenceSeconds: alerts.slowConvergence,
+  };
+}
 
 /** Where the Kubernetes view comes from (the inventory store, live or from a file). */
 export interface ViewSource {

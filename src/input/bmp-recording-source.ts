@@ -2,7 +2,7 @@
 import { CodecError } from "../../codec/errors.js";
 import { BMP_CONTAINER_MAGIC, bmpRecordLength, decodeBmpRecord } from "../record/bmp-container.js";
 import type { ByteReader } from "./byte-reader.js";
-import type { ItemSink } from "./items.js";
+import { codecProblem, type ItemSink } from "./items.js";
 
 const MAX_RECORD_HEADER = 8 + 1 + 16 + 1 + 16 + 4;
 
@@ -17,12 +17,7 @@ export async function readBmpRecordingItems(reader: ByteReader, sink: ItemSink):
       len = bmpRecordLength(reader.buf.subarray(0, reader.end), reader.start);
     } catch (e) {
       if (!(e instanceof CodecError)) throw e;
-      sink({
-        kind: "problem",
-        errorKind: e.kind,
-        offset: reader.consumedBefore,
-        message: `offset ${reader.consumedBefore}: ${e.message}`,
-      });
+      sink(codecProblem(e, reader.consumedBefore));
       return;
     }
     if (len < 0 || !(await reader.ensure(len))) break;

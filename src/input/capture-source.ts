@@ -6,7 +6,7 @@ import { CodecError } from "../../codec/errors.js";
 import { decodeCapture } from "../../codec/pcap/index.js";
 import { BgpSessionContexts } from "./bgp-context.js";
 import type { ByteReader } from "./byte-reader.js";
-import type { ItemSink } from "./items.js";
+import { codecProblem, type ItemSink } from "./items.js";
 
 /** Problems that are facts about the capture rather than errors in the routers' messages. */
 const WARNING_KINDS = new Set(["unsupported-link", "fragment"]);
@@ -91,11 +91,6 @@ export async function readCaptureItems(
     }
   } catch (e) {
     if (!(e instanceof CodecError)) throw e;
-    sink({
-      kind: "problem",
-      errorKind: e.kind,
-      offset: e.offset,
-      message: `offset ${e.offset}: ${e.message}`,
-    });
+    sink(codecProblem(e, e.offset));
   }
 }

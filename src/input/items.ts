@@ -2,6 +2,7 @@
  * What every input (pcap, MRT, raw stream, and later live sessions) is turned into before decoding
  * or replay: timestamped BGP and BMP messages with the context needed to decode them.
  */
+import type { CodecError } from "../../codec/errors.js";
 import type { AttributesDecodeResult } from "../../codec/bgp/attributes.js";
 import type { BgpDecodeOptions } from "../../codec/bgp/options.js";
 
@@ -80,6 +81,11 @@ export interface ProblemItem {
   frame?: number;
   /** A warning is a fact worth knowing that is not an error (e.g. options guessed mid-session). */
   warning?: boolean;
+}
+
+/** A codec error at a byte offset (or packet number) of the input. */
+export function codecProblem(e: CodecError, offset: number): ProblemItem {
+  return { kind: "problem", errorKind: e.kind, offset, message: `offset ${offset}: ${e.message}` };
 }
 
 /** A TCP connection of a capture ended (FIN both ways, or RST): the session on it is over. */

@@ -13,7 +13,7 @@ import {
   type PeerIndexTable,
 } from "../../codec/mrt/index.js";
 import type { ByteReader } from "./byte-reader.js";
-import type { ItemSink } from "./items.js";
+import { codecProblem, type ItemSink } from "./items.js";
 
 const V1_OPTIONS = Object.freeze({ as4: false });
 const V2_OPTIONS = Object.freeze({ as4: true });
@@ -46,12 +46,7 @@ export async function readMrtItems(reader: ByteReader, sink: ItemSink): Promise<
       } catch (e) {
         // A record too short for its own header fields: the framing cannot be trusted past it.
         if (!(e instanceof CodecError)) throw e;
-        sink({
-          kind: "problem",
-          errorKind: e.kind,
-          offset: reader.offsetOf(at),
-          message: `offset ${reader.offsetOf(at)}: ${e.message}`,
-        });
+        sink(codecProblem(e, reader.offsetOf(at)));
         return;
       }
       const offset = reader.offsetOf(rec.offset);

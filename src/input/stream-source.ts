@@ -6,7 +6,7 @@ import { CodecError } from "../../codec/errors.js";
 import { bgpFrameLength, bmpFrameLength } from "../../codec/framer.js";
 import { guessOptions } from "./bgp-context.js";
 import type { ByteReader } from "./byte-reader.js";
-import type { ItemSink } from "./items.js";
+import { codecProblem, type ItemSink } from "./items.js";
 
 export async function readStreamItems(
   reader: ByteReader,
@@ -23,12 +23,7 @@ export async function readStreamItems(
     } catch (e) {
       if (!(e instanceof CodecError)) throw e;
       // Without a valid header the stream cannot be followed further.
-      sink({
-        kind: "problem",
-        errorKind: e.kind,
-        offset: reader.consumedBefore,
-        message: `offset ${reader.consumedBefore}: ${e.message}`,
-      });
+      sink(codecProblem(e, reader.consumedBefore));
       return;
     }
     if (!(await reader.ensure(len))) break;

@@ -17,7 +17,8 @@ import {
   type NlriEntry,
   type PathAttribute,
 } from "../../codec/bgp/index.js";
-import { encodeBmp } from "../../codec/bmp/index.js";
+import { decodeBmp, encodeBmp, encodeTlv } from "../../codec/bmp/index.js";
+import { CodecError } from "../../codec/errors.js";
 import type { AttributeSet, Path } from "../core/types.js";
 import { AttributePool } from "../rib/attribute-pool.js";
 import type { RouterView } from "../session/bmp/router.js";
@@ -33,30 +34,28 @@ const MAX_EXTENDED_MESSAGE = 65535;
 
 /** How many messages the snapshot an INITIATION marks holds, or undefined for a router's own INITIATION. */
 export function snapshotMessages(initiation: Buffer): number | undefined {
-  // Common header (6), then TLVs: type (2), length (2), value.
-  for (let off = 6; off + 4 <= initiation.length;) {
-    const type = initiation.readUInt16BE(off);
-    const len = initiation.readUInt16BE(off + 2);
-    if (off + 4 + len > initiation.length) return undefined;
-    const value = initiation.toString("utf8", off + 4, off + 4 + len);
-    if (type === INFO_STRING && value.startsWith(BMP_SNAPSHOT_MARK)) {
-      const n = Number.parseInt(value.slice(BMP_SNAPSHOT_MARK.length), 10);
-      return Number.isFinite(n) && n >= 0 ? n : undefined;
-    }
-    off += 4 + len;
+  let msg;
+  try {
+    msg = decodeBmp(initiation);
+  } catch (e) {
+    if (e instanceof CodecError) return undefined; // the router handles (and counts) a malformed one
+    throw e;
+  }
+  if (msg.type !== "INITIATION") return undefined;
+  for (const t of msg.tlvs) {
+    if (t.type !== INFO_STRING || typeof t.value !== "string" || !t.value.startsWith(BMP_SNAPSHOT_MARK))
+      continue;
+    const n = Number.parseInt(t.value.slice(BMP_SNAPSHOT_MARK.length), 10);
+    return Number.isFinite(n) && n >= 0 ? n : undefined;
   }
   return undefined;
 }
 
-/** The router's INITIATION with the snapshot's marking TLV appended. */
+/** The router's INITIATION, byte for byte, with the snapshot's marking TLV appended. */
 function markedInitiation(initiation: Buffer, count: number): Buffer {
-  const value = Buffer.from(`${BMP_SNAPSHOT_MARK}${count} messages follow`, "utf8");
-  const tlv = Buffer.alloc(4 + value.length);
-  tlv.writeUInt16BE(INFO_STRING, 0);
-  tlv.writeUInt16BE(value.length, 2);
-  value.copy(tlv, 4);
+  const tlv = encodeTlv(INFO_STRING, Buffer.from(`${BMP_SNAPSHOT_MARK}${count} messages follow`, "utf8"));
   const out = Buffer.concat([initiation, tlv]);
-  out.writeUInt32BE(out.length, 1);
+  out.writeUInt32BE(out.length, 1); // the common header's message length
   return out;
 }
 

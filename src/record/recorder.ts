@@ -18,8 +18,17 @@ import { BMP_CONTAINER_MAGIC, encodeBmpRecord } from "./bmp-container.js";
 import { prune, RotatingFile } from "./rotating-file.js";
 import { encodeRibSnapshot, type SessionTable } from "./rib-snapshot.js";
 import { encodeBmpSnapshot } from "./bmp-snapshot.js";
-import { MSG_INITIATION, MSG_PEER_DOWN, MSG_PEER_UP, MSG_TERMINATION } from "../../codec/bmp/index.js";
+import {
+  bmpPeerKey,
+  decodePeerHeader,
+  MSG_INITIATION,
+  MSG_PEER_DOWN,
+  MSG_PEER_UP,
+  MSG_TERMINATION,
+} from "../../codec/bmp/index.js";
+import { CodecError } from "../../codec/errors.js";
 import type { Path } from "../core/types.js";
+import type { BgpMessageRecord } from "../session/bgp/peer.js";
 import type { RouterView } from "../session/bmp/router.js";
 
 /** BGP FSM states as MRT numbers them (RFC 6396 4.4.1). */
@@ -31,16 +40,6 @@ export const MRT_STATES: Record<string, number> = {
   OpenConfirm: 5,
   Established: 6,
 };
-
-export interface RecordedBgpMessage {
-  tsMicros: number;
-  peer: string;
-  local: string;
-  peerAs: number;
-  localAs: number;
-  bytes: Buffer;
-  options: BgpDecodeOptions;
-}
 
 /** RFC 8050 ADDPATH subtypes say every NLRI of the message carries a path id. */
 function usesAddPath(o: BgpDecodeOptions): boolean {
@@ -123,7 +122,7 @@ export class Recorder {
     this.timer.unref();
   }
 
-  bgpMessage(m: RecordedBgpMessage): void {
+  bgpMessage(m: BgpMessageRecord): void {
     if (this.stopped) return;
     this.peers.set(m.peer, { local: m.local, peerAs: m.peerAs, localAs: m.localAs });
     this.appendingAt = m.tsMicros;
@@ -186,13 +185,19 @@ export class Recorder {
       this.bmpSessions.set(router, { initiation: Buffer.from(bytes), peerUps: new Map() });
       return;
     }
+    if (type === MSG_TERMINATION) this.bmpSessions.delete(router);
+    if (type !== MSG_PEER_UP && type !== MSG_PEER_DOWN) return;
     const session = this.bmpSessions.get(router);
-    if (!session || bytes.length < 6 + 26) return;
-    // The per-peer header names the peer by type, distinguisher and address (RFC 7854 4.2).
-    const peer = `${bytes[6]}|${bytes.toString("hex", 8, 32)}`;
+    if (!session) return;
+    let peer: string;
+    try {
+      peer = bmpPeerKey(decodePeerHeader(bytes, 6, bytes.length));
+    } catch (e) {
+      if (e instanceof CodecError) return; // the router handles (and counts) a malformed header
+      throw e;
+    }
     if (type === MSG_PEER_UP) session.peerUps.set(peer, Buffer.from(bytes));
-    else if (type === MSG_PEER_DOWN) session.peerUps.delete(peer);
-    else if (type === MSG_TERMINATION) this.bmpSessions.delete(router);
+    else session.peerUps.delete(peer);
   }
 
   /**

@@ -77,20 +77,24 @@ export class ReplayBgp {
       this.directions.set(key, d);
     }
     if (!d) {
-      d = {
-        key,
-        src,
-        dst,
-        route: new RouteSession(`bgp|${key}`, this.env),
-        opening: false,
-        // Until an OPEN says otherwise: routewatch's router id is usually its own address.
-        ours: src === this.ourOpen.bgpId,
-        announced: false,
-        observerLeft: false,
-      };
+      d = this.newDirection(key, src, dst);
       this.directions.set(key, d);
     }
     return d;
+  }
+
+  private newDirection(key: string, src: string, dst: string): Direction {
+    return {
+      key,
+      src,
+      dst,
+      route: new RouteSession(`bgp|${key}`, this.env),
+      opening: false,
+      // Until an OPEN says otherwise: routewatch's router id is usually its own address.
+      ours: src === this.ourOpen.bgpId,
+      announced: false,
+      observerLeft: false,
+    };
   }
 
   /**
@@ -104,18 +108,10 @@ export class ReplayBgp {
     let d = this.seeded.get(item.peer);
     if (!d) {
       const key = `${item.peer}>snapshot`;
-      d = {
-        key,
-        src: item.peer,
-        dst: "",
-        route: new RouteSession(`bgp|${key}`, this.env),
-        opening: false,
-        ours: false,
-        announced: true,
-        observerLeft: false,
-        asn: item.peerAs,
-        ...(item.peerBgpId !== undefined ? { bgpId: item.peerBgpId } : {}),
-      };
+      d = this.newDirection(key, item.peer, "");
+      d.announced = true;
+      d.asn = item.peerAs;
+      if (item.peerBgpId !== undefined) d.bgpId = item.peerBgpId;
       this.seeded.set(item.peer, d);
       this.establish(d);
       this.env.rib.setSynced(`bgp|${key}`); // a snapshot is a whole table

@@ -27,7 +27,7 @@ import type { PeerRef } from "../core/types.js";
 import { AlertLifecycle, type Alert, type AlertSink } from "../alerts/lifecycle.js";
 import type { Condition } from "../correlate/condition.js";
 import type { Convergence } from "../correlate/convergence.js";
-import { Correlator, DEFAULT_CORRELATOR, type ServiceStatus } from "../correlate/engine.js";
+import { Correlator, correlatorSettings, type ServiceStatus } from "../correlate/engine.js";
 import type { InputItem, ProblemItem, RibItem } from "../input/items.js";
 import { openInput } from "../input/open.js";
 import { readItems, type ReadOptions } from "../input/read-items.js";
@@ -238,27 +238,13 @@ export async function replay(opts: ReplayOptions, listener: ReplayListener): Pro
     },
   };
   const lifecycle = new AlertLifecycle(clock, config.alerts.grace * 1e6, [sink]);
-  const f = config.alerts.flap;
-  const flap = {
-    penalty: f.penalty,
-    changePenalty: f.changePenalty,
-    halfLifeSeconds: f.halfLife,
-    suppress: f.suppress,
-    reuse: f.reuse,
-    maxPenalty: f.maxPenalty,
-  };
   const correlator = new Correlator(
     rib,
     { view: () => store.view(), onChange: (l) => void store.onChange(l) },
     lifecycle,
     clock,
     log.child({ component: "correlate" }),
-    {
-      ...DEFAULT_CORRELATOR,
-      routeFlap: flap,
-      peerFlap: flap,
-      slowConvergenceSeconds: config.alerts.slowConvergence,
-    },
+    correlatorSettings(config.alerts),
   );
   correlator.onConvergence((c) => {
     if (c.tsMicros >= from) listener.convergence(c);
