@@ -260,38 +260,6 @@ describe("decode --format json agrees with tshark on every capture", () => {
       rewritten,
       rewriteTcpPorts(fs.readFileSync(path.join(CAPTURES_DIR, CLI_FILE)), new Map([[EXTRA_BGP_PORT, 179]])),
     );
-    it("notices a changed field, a changed order, a missing message (the comparison can fail)", async () => {
-      const { lines, theirs } = await results.get("exabgp-rich.pcapng")!;
-      expect(compare(lines, theirs, []).disagreements).toEqual([]);
-      const communities = mutated(
-        lines,
-        (l) => Array.isArray((l.attributes as View | undefined)?.communities),
-        (l) => ((l.attributes as View).communities as string[]).reverse(),
-      );
-      expect(compare(communities, theirs, []).disagreements.join("\n")).toMatch(
-        /attributes\.communities\[0\]/,
-      );
-      const pathId = mutated(
-        lines,
-        (l) => Array.isArray(l.announced_path_ids),
-        (l) => void (l.announced_path_ids as number[]).fill(99),
-      );
-      expect(compare(pathId, theirs, []).disagreements.join("\n")).toMatch(
-        /announced\[0\]: routewatch ".* id 99"/,
-      );
-      const missing = lines.filter((l) => l.type !== "ROUTE-REFRESH");
-      expect(compare(missing, theirs, []).disagreements.join("\n")).toMatch(/routewatch has 0 messages/);
-      const bmp = await results.get("gobgp-bmp-locrib.pcap")!;
-      const peerTs = mutated(
-        bmp.lines,
-        (l) => l.type === "ROUTE-MONITORING",
-        (l) => void ((l.peer as View).asn = 1),
-      );
-      expect(compare(peerTs, bmp.theirs, []).disagreements).toEqual([
-        expect.stringMatching(/ROUTE-MONITORING\.peer\.asn: routewatch 1, tshark \d+/),
-      ]);
-    });
-
     for (const file of [...captures, rewritten]) {
       const name = path.basename(file);
       const decoded =
